@@ -1,0 +1,72 @@
+import { parseArgs } from 'node:util'
+import type { PipelineSettings } from '../config.js'
+import { ConfigError } from '../errors.js'
+
+export const usage = `usage: npm run pipeline [<name> [-- options]]
+
+  without a name, lists the pipelines in pipelines/
+
+options (each overrides the pipeline file's setting):
+  --strategy streaming|chunked|parallel
+  --chunk-size N         rows per chunk
+  --batch-size N         rows per write
+  --workers N            workers of the parallel strategy
+  --where SQL            source filter
+  --write-mode upsert|insert|truncate|recreate
+  --skip-existing        skip rows whose key is in the target
+  --validate count|checksum|none
+  --resume               continue from the last checkpoint
+  --log-level silent|error|warn|info|debug
+  -h, --help`
+
+const options = {
+  strategy: { type: 'string' },
+  'chunk-size': { type: 'string' },
+  'batch-size': { type: 'string' },
+  workers: { type: 'string' },
+  where: { type: 'string' },
+  'write-mode': { type: 'string' },
+  'skip-existing': { type: 'boolean' },
+  validate: { type: 'string' },
+  resume: { type: 'boolean' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+export interface CliArgs {
+  readonly pipeline?: string
+  readonly help: boolean
+  readonly overrides: Partial<PipelineSettings>
+}
+
+export function parseCli(argv: string[]): CliArgs {
+  let parsed
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true })
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}\n${usage}`)
+  }
+  const { values, positionals } = parsed
+  if (positionals.length > 1) throw new ConfigError(`one pipeline at a time, got ${positionals.join(' ')}`)
+  const overrides: Record<string, unknown> = {}
+  const set = (key: keyof PipelineSettings, value: unknown) => {
+    if (value !== undefined) overrides[key] = value
+  }
+  set('strategy', values.strategy)
+  set('chunkSize', integer('--chunk-size', values['chunk-size']))
+  set('batchSize', integer('--batch-size', values['batch-size']))
+  set('numWorkers', integer('--workers', values.workers))
+  set('where', values.where)
+  set('writeMode', values['write-mode'])
+  set('skipExisting', values['skip-existing'])
+  set('validate', values.validate === 'none' ? false : values.validate)
+  set('resume', values.resume)
+  set('logLevel', values['log-level'])
+  return { pipeline: positionals[0], help: values.help === true, overrides }
+}
+
+function integer(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  if (!/^\d+$/.test(value)) throw new ConfigError(`${flag} takes a whole number, got \`${value}\``)
+  return Number(value)
+}

@@ -1,0 +1,44 @@
+import { ConfigError, ConnectionError, CheckpointError, FerryError, MissingTableError } from '../errors.js'
+import { resolvePipeline, runPipeline } from '../run.js'
+import { parseCli, usage } from './args.js'
+import { listPipelines, loadPipeline, pipelinesDir } from './pipelines.js'
+
+/** Exit codes: 0 success, 1 the run or its validation failed, 2 bad input. */
+async function main(argv: string[]): Promise<number> {
+  const args = parseCli(argv)
+  if (args.help) {
+    console.log(usage)
+    return 0
+  }
+  if (!args.pipeline) {
+    const names = await listPipelines()
+    console.log(names.length ? `pipelines in ${pipelinesDir()}:\n${names.map((n) => `  ${n}`).join('\n')}\n\nrun one with: npm run pipeline <name>` : `no pipelines in ${pipelinesDir()}`)
+    return 0
+  }
+  const { name, pipeline } = await loadPipeline(args.pipeline)
+  const settings = resolvePipeline(name, pipeline, args.overrides)
+  const result = await runPipeline(settings, { console: true })
+  if (result.error) return isBadInput(result.error) ? 2 : 1
+  return result.status === 'SUCCESS' ? 0 : 1
+}
+
+function isBadInput(err: unknown): boolean {
+  return (
+    err instanceof ConfigError ||
+    err instanceof ConnectionError ||
+    err instanceof MissingTableError ||
+    err instanceof CheckpointError
+  )
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err)
+    console.error(`ferry: ${message}`)
+    if (!(err instanceof FerryError)) console.error(err)
+    process.exitCode = isBadInput(err) ? 2 : 1
+  },
+)

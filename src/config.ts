@@ -1,0 +1,158 @@
+import { z } from 'zod'
+import { ConfigError } from './errors.js'
+import { knownDialects, dialectOf } from './dialects/index.js'
+import type { Sink, WriteMode } from './sink.js'
+import type { Source } from './source.js'
+import type { Row } from './types.js'
+
+export const strategies = ['streaming', 'chunked', 'parallel'] as const
+export type StrategyName = (typeof strategies)[number]
+
+/** Maps a source row to the target row; returning null or undefined drops the row (counted as skipped). */
+export type RowTransform<S extends object = Row, T extends object = Row> = (
+  row: S,
+) => T | null | undefined | Promise<T | null | undefined>
+
+/** Driver options for a database, with `dialect` naming which: `{ dialect: 'postgres', host: … }`. */
+export interface ConnectionOptions {
+  readonly dialect: string
+  readonly [option: string]: unknown
+}
+
+/**
+ * Where rows come from or go to: a URL (`sqlite:data/app.db`, `postgres://…`, `mysql://…`),
+ * driver options, or a factory of ready instances (called once per connection the run needs).
+ */
+export type Endpoint<T> = string | ConnectionOptions | (() => T)
+
+/** What a pipeline file passes to `definePipeline`. Every setting but the three first has a default. */
+export interface PipelineSettings<S extends object = Row, T extends object = S> {
+  source: Endpoint<Source>
+  target: Endpoint<Sink>
+  sourceTable: string
+  /** Defaults to `sourceTable`. */
+  targetTable?: string
+  /** The source's key column, unique and orderable. Default `id`. */
+  primaryKey?: string
+  /** The key column in the target; the transform must carry the key's value over. Default `primaryKey`. */
+  targetKey?: string
+  strategy?: StrategyName
+  /** Rows per chunk for the chunked and parallel strategies (and per validation chunk). Default 10000. */
+  chunkSize?: number
+  numWorkers?: number
+  /** Rows per sink write (one transaction, one retry unit). Default 1000. */
+  batchSize?: number
+  where?: string
+  transform?: RowTransform<S, T>
+  /** `true` or `'count'` compares row counts; `'checksum'` also compares every row's content. */
+  validate?: boolean | 'count' | 'checksum'
+  /** Target columns left out of checksums, e.g. a `migrated_at` the transform stamps. */
+  validateIgnore?: string[]
+  /** Filter for the target side of validation counts; default: the whole target table. */
+  targetWhere?: string
+  writeMode?: WriteMode
+  skipExisting?: boolean
+  onRejectedRow?: 'fail' | 'skip'
+  checkpoints?: boolean
+  /** Rows between checkpoint writes; a chunk's end always writes one. Default 100000. */
+  checkpointInterval?: number
+  resume?: boolean
+  maxRetries?: number
+  /** Milliseconds before the first retry; doubles with each attempt. Default 5000. */
+  retryDelay?: number
+  /** Milliseconds between progress lines. Default 5000. */
+  progressInterval?: number
+  checkpointDir?: string
+  logDir?: string
+  reportDir?: string
+  logLevel?: 'silent' | 'error' | 'warn' | 'info' | 'debug'
+}
+
+const positiveInt = z.number().int().positive()
+const nonNegativeInt = z.number().int().nonnegative()
+const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'expected a function')
+const url = z.string().refine((v) => dialectOf(v) !== undefined, {
+  message: `expected a URL whose scheme is one of ${knownDialects.join(', ')} (e.g. sqlite:data/app.db)`,
+})
+const connectionOptions = z.looseObject({
+  dialect: z.enum(knownDialects as [string, ...string[]]),
+})
+const endpoint = z.union([url, connectionOptions, fn])
+const identifier = z.string().min(1)
+
+const schema = z.strictObject({
+  source: endpoint,
+  target: endpoint,
+  sourceTable: identifier,
+  targetTable: identifier.optional(),
+  primaryKey: identifier.default('id'),
+  targetKey: identifier.optional(),
+  strategy: z.enum(strategies).default('chunked'),
+  chunkSize: positiveInt.default(10_000),
+  numWorkers: positiveInt.max(64).default(4),
+  batchSize: positiveInt.max(1_000_000).default(1000),
+  where: z.string().trim().min(1).optional(),
+  transform: fn.optional(),
+  validate: z.union([z.boolean(), z.enum(['count', 'checksum'])]).default(true),
+  validateIgnore: z.array(identifier).default([]),
+  targetWhere: z.string().trim().min(1).optional(),
+  writeMode: z.enum(['upsert', 'insert', 'truncate', 'recreate']).default('upsert'),
+  skipExisting: z.boolean().default(false),
+  onRejectedRow: z.enum(['fail', 'skip']).default('fail'),
+  checkpoints: z.boolean().default(true),
+  checkpointInterval: positiveInt.default(100_000),
+  resume: z.boolean().default(false),
+  maxRetries: nonNegativeInt.max(100).default(3),
+  retryDelay: nonNegativeInt.default(5000),
+  progressInterval: positiveInt.default(5000),
+  checkpointDir: z.string().min(1).default('.ferry/checkpoints'),
+  logDir: z.string().min(1).default('logs'),
+  reportDir: z.string().min(1).default('reports'),
+  logLevel: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('info'),
+})
+
+/** Settings after validation, with every default filled in. */
+export type ResolvedSettings = Omit<
+  z.output<typeof schema>,
+  'source' | 'target' | 'transform' | 'targetTable' | 'targetKey'
+> & {
+  readonly name: string
+  readonly source: Endpoint<Source>
+  readonly target: Endpoint<Sink>
+  readonly targetTable: string
+  readonly targetKey: string
+  readonly transform?: RowTransform
+}
+
+/** Validates settings before any connection opens; throws a `ConfigError` naming each bad setting. */
+export function resolveSettings(name: string, input: unknown): ResolvedSettings {
+  const parsed = schema.safeParse(input)
+  if (!parsed.success) {
+    throw new ConfigError(
+      `pipeline \`${name}\` has bad settings:\n` + parsed.error.issues.map(describeIssue).join('\n'),
+    )
+  }
+  const s = parsed.data
+  const settings = {
+    ...s,
+    name,
+    source: s.source as Endpoint<Source>,
+    target: s.target as Endpoint<Sink>,
+    targetTable: s.targetTable ?? s.sourceTable,
+    targetKey: s.targetKey ?? s.primaryKey,
+    transform: s.transform as RowTransform | undefined,
+  }
+  return Object.freeze(settings)
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const setting = issue.path.join('.')
+  if (issue.code === 'unrecognized_keys') {
+    const allowed = Object.keys(schema.shape).join(', ')
+    return `  unknown setting ${issue.keys.map((k) => `\`${k}\``).join(', ')}; allowed settings: ${allowed}`
+  }
+  if (issue.code === 'invalid_union' && (setting === 'source' || setting === 'target')) {
+    return `  setting \`${setting}\`: expected a URL whose scheme is one of ${knownDialects.join(', ')}, connection options with a \`dialect\`, or a factory function`
+  }
+  return `  setting \`${setting}\`: ${issue.message}`
+}

@@ -1,0 +1,53 @@
+import { openSink, openSource } from './dialects/index.js'
+import type { Logger } from './log.js'
+import { type Connections, type RunContext, runRange } from './pipeline.js'
+
+/**
+ * Runs the checkpoint's unfinished ranges from a queue with `concurrency` workers. Worker 0 uses
+ * the run's own connections; the others open theirs. The first failure stops the others.
+ */
+export async function runRanges(
+  ctx: RunContext,
+  main: Connections,
+  concurrency: number,
+  logger: Logger,
+): Promise<void> {
+  const ranges = ctx.checkpoint.state.ranges
+  const queue = ranges.flatMap((r, i) => (r.done ? [] : [i]))
+  const workers = Math.max(1, Math.min(concurrency, queue.length))
+  const controller = new AbortController()
+  let next = 0
+
+  async function work(worker: number): Promise<void> {
+    const conn = worker === 0 ? main : await openConnections(ctx)
+    try {
+      while (!controller.signal.aborted && next < queue.length) {
+        const index = queue[next++]!
+        logger.debug({ worker, chunk: index, range: ranges[index]!.range }, 'chunk started')
+        await runRange(ctx, conn, index, worker, controller.signal)
+      }
+    } catch (err) {
+      controller.abort(err)
+      throw err
+    } finally {
+      if (worker !== 0) await Promise.allSettled([conn.source.close(), conn.sink.close()])
+    }
+  }
+
+  const results = await Promise.allSettled(Array.from({ length: workers }, (_, w) => work(w)))
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failure) throw failure.reason
+  if (workers > 1) {
+    logger.info({ workers: ctx.stats.workers }, `rows per worker: ${ctx.stats.workers.join(', ')}`)
+  }
+}
+
+async function openConnections(ctx: RunContext): Promise<Connections> {
+  const source = await openSource(ctx.settings.source)
+  try {
+    return { source, sink: await openSink(ctx.settings.target) }
+  } catch (err) {
+    await source.close()
+    throw err
+  }
+}
