@@ -68,8 +68,9 @@ export interface PipelineSettings<S extends object = Row, T extends object = S> 
   logLevel?: 'silent' | 'error' | 'warn' | 'info' | 'debug'
 }
 
-const positiveInt = z.number().int().positive()
-const nonNegativeInt = z.number().int().nonnegative()
+const wholeNumber = z.number({ error: 'expected a number' }).int({ error: 'expected a whole number' })
+const positiveInt = wholeNumber.positive({ error: 'expected a whole number above 0' })
+const nonNegativeInt = wholeNumber.nonnegative({ error: 'expected a whole number, 0 or more' })
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'expected a function')
 const url = z.string().refine((v) => dialectOf(v) !== undefined, {
   message: `expected a URL whose scheme is one of ${knownDialects.join(', ')} (e.g. sqlite:data/app.db)`,
@@ -126,7 +127,7 @@ export type ResolvedSettings = Omit<
 
 /** Validates settings before any connection opens; throws a `ConfigError` naming each bad setting. */
 export function resolveSettings(name: string, input: unknown): ResolvedSettings {
-  const parsed = schema.safeParse(input)
+  const parsed = schema.safeParse(input, { reportInput: true })
   if (!parsed.success) {
     throw new ConfigError(
       `pipeline \`${name}\` has bad settings:\n` + parsed.error.issues.map(describeIssue).join('\n'),
@@ -154,5 +155,6 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_union' && (setting === 'source' || setting === 'target')) {
     return `  setting \`${setting}\`: expected a URL whose scheme is one of ${knownDialects.join(', ')}, connection options with a \`dialect\`, or a factory function`
   }
-  return `  setting \`${setting}\`: ${issue.message}`
+  const got = 'input' in issue && typeof issue.input !== 'function' ? ` (got ${JSON.stringify(issue.input)})` : ''
+  return `  setting \`${setting}\`: ${issue.message}${got}`
 }

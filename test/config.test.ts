@@ -1,0 +1,62 @@
+import test from 'ava'
+import { ConfigError } from '../src/errors.js'
+import { resolvePipeline } from '../src/run.js'
+import { definePipeline, isPipeline } from '../src/define.js'
+
+const base = { source: 'sqlite:a.db', target: 'sqlite:b.db', sourceTable: 'users' }
+
+test('defaults fill every setting DESIGN.md lists', (t) => {
+  const s = resolvePipeline('p', base)
+  t.like(s, {
+    targetTable: 'users',
+    primaryKey: 'id',
+    targetKey: 'id',
+    strategy: 'chunked',
+    chunkSize: 10_000,
+    numWorkers: 4,
+    batchSize: 1000,
+    validate: true,
+    checkpoints: true,
+    checkpointInterval: 100_000,
+    maxRetries: 3,
+    retryDelay: 5000,
+    skipExisting: false,
+    resume: false,
+    writeMode: 'upsert',
+  })
+  t.true(Object.isFrozen(s))
+})
+
+test('an unknown setting is named with the allowed ones', (t) => {
+  const err = t.throws(() => resolvePipeline('p', { ...base, batchsize: 10 } as never), { instanceOf: ConfigError })
+  t.regex(err!.message, /unknown setting `batchsize`; allowed settings: .*batchSize/)
+})
+
+test('a bad value names the setting and what is allowed', (t) => {
+  const bad = [
+    [{ strategy: 'fast' }, /setting `strategy`: .*"streaming"\|"chunked"\|"parallel"/],
+    [{ batchSize: 0 }, /setting `batchSize`: expected a whole number above 0 \(got 0\)/],
+    [{ chunkSize: 1.5 }, /setting `chunkSize`: expected a whole number \(got 1.5\)/],
+    [{ retryDelay: 'soon' }, /setting `retryDelay`: .*number/],
+    [{ source: 'oracle://x' }, /setting `source`: expected a URL whose scheme is one of sqlite/],
+    [{ transform: 'upper' }, /setting `transform`: expected a function/],
+    [{ sourceTable: '' }, /setting `sourceTable`/],
+  ] as const
+  for (const [override, message] of bad) {
+    const err = t.throws(() => resolvePipeline('p', { ...base, ...override } as never), { instanceOf: ConfigError })
+    t.regex(err!.message, message)
+  }
+})
+
+test('every bad setting is reported at once', (t) => {
+  const err = t.throws(() => resolvePipeline('p', { ...base, batchSize: -1, strategy: 'x' } as never))
+  t.regex(err!.message, /batchSize[\s\S]*strategy|strategy[\s\S]*batchSize/)
+})
+
+test('overrides are validated like the file', (t) => {
+  const p = definePipeline(base)
+  t.true(isPipeline(p))
+  t.false(isPipeline({ settings: base }))
+  t.is(resolvePipeline('p', p, { strategy: 'parallel' }).strategy, 'parallel')
+  t.throws(() => resolvePipeline('p', p, { batchSize: -5 }), { message: /batchSize/ })
+})

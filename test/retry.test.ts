@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import test from 'ava'
+import { runPipeline } from '../src/run.js'
+import type { Report } from '../src/report.js'
+import { itemsDb, query, range, tempDir, testSettings } from './helpers.js'
+import { flakySqliteSink } from './sink-faults.js'
+
+test('a write that fails twice then succeeds is retried and recorded as resolved', async (t) => {
+  const dir = tempDir()
+  const target = join(dir, 'target.db')
+  const result = await runPipeline(
+    testSettings(dir, {
+      source: itemsDb(join(dir, 'source.db'), range(1, 2500)),
+      target: flakySqliteSink(target, 2),
+      sourceTable: 'items',
+      batchSize: 1000,
+      maxRetries: 3,
+      retryDelay: 20,
+    }),
+  )
+  t.is(result.status, 'SUCCESS', result.error?.message)
+  t.is(result.stats.migrated, 2500)
+  t.is(query<{ n: number }>(target, 'SELECT COUNT(*) AS n FROM items')[0]!.n, 2500)
+  const report = JSON.parse(readFileSync(result.reportFile, 'utf8')) as Report
+  t.deepEqual(
+    report.statistics.errors.map((e) => ({ message: e.message, rows: e.rows, attempt: e.attempt, resolved: e.resolved })),
+    [
+      { message: 'connection reset by peer', rows: 1000, attempt: 1, resolved: true },
+      { message: 'connection reset by peer', rows: 1000, attempt: 2, resolved: true },
+    ],
+  )
+  t.truthy(report.statistics.errors[0]!.time)
+})
+
+test('a write that keeps failing stops the run after maxRetries, unresolved', async (t) => {
+  const dir = tempDir()
+  const result = await runPipeline(
+    testSettings(dir, {
+      source: itemsDb(join(dir, 'source.db'), range(1, 100)),
+      target: flakySqliteSink(join(dir, 'target.db'), 100),
+      sourceTable: 'items',
+      maxRetries: 2,
+      retryDelay: 1,
+    }),
+  )
+  t.is(result.status, 'FAILED')
+  t.is(result.error?.message, 'connection reset by peer')
+  t.is(result.stats.errors.length, 3)
+  t.true(result.stats.errors.every((e) => !e.resolved))
+})
