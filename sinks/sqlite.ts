@@ -11,6 +11,7 @@ import {
   quoteIdent,
 } from '../src/dialects/sqlite.js'
 import type { FailureKind } from '../src/errors.js'
+import { faultPoint } from '../src/faults.js'
 import type { PreparePlan, Sink, WriteKind } from '../src/sink.js'
 import type { Key, KeyRange, Row, TableSchema } from '../src/types.js'
 
@@ -62,8 +63,12 @@ export class SqliteSink implements Sink {
   async write(target: TableSchema, rows: readonly Row[], kind: WriteKind): Promise<void> {
     const stmt = this.#statement(target, kind)
     const names = target.columns.map((c) => c.name)
+    const half = rows.length >> 1
     const insertAll = this.#conn.transaction((batch: readonly Row[]) => {
-      for (const row of batch) stmt.run(names.map((n) => encodeValue(row[n])))
+      for (let i = 0; i < batch.length; i++) {
+        if (i === half) faultPoint('sink-write')
+        stmt.run(names.map((n) => encodeValue(batch[i]![n])))
+      }
     })
     insertAll(rows)
   }
