@@ -3,7 +3,7 @@ import { Checkpoint, type CheckpointState, loadCheckpoint, settingsHash } from '
 import { type PipelineSettings, type ResolvedSettings, resolveSettings } from './config.js'
 import type { Pipeline } from './define.js'
 import { describeEndpoint, openSink, openSource, openTargetAsSource } from './dialects/index.js'
-import { CheckpointError, ConfigError, messageOf, RowRejectedError } from './errors.js'
+import { CheckpointError, ConfigError, messageOf, MissingTableError, RowRejectedError } from './errors.js'
 import { keyId } from './keys.js'
 import { createLogger, type Logger } from './log.js'
 import type { RunContext } from './pipeline.js'
@@ -22,6 +22,8 @@ import { runRanges } from './workers.js'
 export interface RunOptions {
   /** Readable log lines on stdout (the CLI); the JSON log file is always written. */
   readonly console?: boolean
+  /** Compare source and target (as `validate` says) without moving a row. */
+  readonly validateOnly?: boolean
 }
 
 export interface RunResult {
@@ -71,17 +73,27 @@ export async function runPipeline(settings: ResolvedSettings, options: RunOption
     )
     const source = (opened.source = await openSource(settings.source))
     const sink = (opened.sink = await openSink(settings.target))
-    const ctx = await plan(settings, source, sink, stats, rejected, logger)
-    stopProgress = startProgress(logger, stats, settings.progressInterval)
-    await runRanges(ctx, { source, sink }, strategyFor(settings.strategy).concurrency(settings), logger)
-    stats.end()
-    stopProgress()
-    logger.info(`loaded: ${progressLine(stats)}`)
-    if (settings.validate !== false) {
-      validation = await validate(settings, ctx, opened, logger)
+    let target: TableSchema
+    let checkpoint: Checkpoint | undefined
+    if (options.validateOnly) {
+      target = await existingTarget(sink, settings)
+      stats.total = await source.count(settings.sourceTable, settings.where)
+    } else {
+      const ctx = await plan(settings, source, sink, stats, rejected, logger)
+      target = ctx.target
+      stopProgress = startProgress(logger, stats, settings.progressInterval)
+      await runRanges(ctx, { source, sink }, strategyFor(settings.strategy).concurrency(settings), logger)
+      stats.end()
+      stopProgress()
+      logger.info(`loaded: ${progressLine(stats)}`)
+      checkpoint = ctx.checkpoint
+    }
+    if (settings.validate !== false || options.validateOnly) {
+      validation = await validate(settings, target, stats, opened, logger)
     }
     status = validation?.passed === false ? 'VALIDATION_FAILED' : 'SUCCESS'
-    await ctx.checkpoint.remove()
+    // Removed only now: a run killed during validation resumes straight to validating.
+    await checkpoint?.remove()
   } catch (err) {
     error = err instanceof Error ? err : new Error(String(err))
     logger.error(error.message)
@@ -205,9 +217,7 @@ async function sampleRows(source: Source, s: ResolvedSettings) {
 
 async function existingTarget(sink: Sink, s: ResolvedSettings): Promise<TableSchema> {
   const target = await sink.describe(s.targetTable)
-  if (!target) {
-    throw new CheckpointError(`cannot resume: target table \`${s.targetTable}\` no longer exists; run without --resume`)
-  }
+  if (!target) throw new MissingTableError(s.targetTable, `the target \`${describeEndpoint(s.target)}\``)
   return { ...target, primaryKey: target.primaryKey.length ? target.primaryKey : [s.targetKey] }
 }
 
@@ -224,7 +234,8 @@ async function freshState(s: ResolvedSettings, source: Source, hash: string): Pr
 
 async function validate(
   s: ResolvedSettings,
-  ctx: RunContext,
+  targetSchema: TableSchema,
+  stats: Stats,
   opened: { source?: Source; targetReader?: Source },
   logger: Logger,
 ): Promise<ValidationResult | undefined> {
@@ -237,8 +248,8 @@ async function validate(
     settings: s,
     source: opened.source!,
     target,
-    targetSchema: ctx.target,
-    notExpected: ctx.stats.failed + ctx.stats.filtered,
+    targetSchema,
+    notExpected: stats.failed + stats.filtered,
   })
   const line = `validation (${result.mode}): source ${result.sourceCount}, expected ${result.expectedCount}, target ${result.targetCount}`
   if (result.passed) logger.info(`${line}: passed`)

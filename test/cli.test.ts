@@ -6,13 +6,12 @@ import test from 'ava'
 import { tempDir } from './helpers.js'
 
 const repo = resolve(import.meta.dirname, '..')
-const tsx = join(repo, 'node_modules', '.bin', 'tsx')
 const main = join(repo, 'src', 'cli', 'main.ts')
 
 /** Runs the CLI as `npm run pipeline` does, in its own folder. */
 async function cli(cwd: string, args: string[], env: Record<string, string> = {}) {
   try {
-    const { stdout, stderr } = await promisify(execFile)(tsx, [main, ...args], {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', main, ...args], {
       cwd,
       env: { ...process.env, FERRY_PIPELINES: join(repo, 'pipelines'), ...env },
     })

@@ -10,14 +10,18 @@ export function tempDir(prefix = 'ferry-test-'): string {
 }
 
 /** Settings that keep a test's checkpoints, logs and reports in its own folder. */
-export function testSettings(dir: string, settings: PipelineSettings, name = 'test'): ResolvedSettings {
+export function testSettings<S extends object, T extends object>(
+  dir: string,
+  settings: PipelineSettings<S, T>,
+  name = 'test',
+): ResolvedSettings {
   return resolvePipeline(name, {
     checkpointDir: join(dir, 'checkpoints'),
     logDir: join(dir, 'logs'),
     reportDir: join(dir, 'reports'),
     retryDelay: 5,
     progressInterval: 60_000,
-    ...settings,
+    ...(settings as PipelineSettings),
   })
 }
 

@@ -31,7 +31,7 @@ export function compose(...steps: Step<unknown, unknown>[]): Step<unknown, unkno
 }
 
 /** Renames columns; columns not named pass through. */
-export function rename<R extends Row, M extends Partial<Record<keyof R, string>>>(mapping: M) {
+export function rename<R extends object, M extends Partial<Record<keyof R, string>>>(mapping: M) {
   return (row: R): Row => {
     const out: Row = {}
     for (const [name, value] of Object.entries(row)) out[(mapping as Record<string, string>)[name] ?? name] = value

@@ -16,6 +16,7 @@ options (each overrides the pipeline file's setting):
   --skip-existing        skip rows whose key is in the target
   --validate count|checksum|none
   --resume               continue from the last checkpoint
+  --validate-only        compare source and target without moving a row
   --log-level silent|error|warn|info|debug
   -h, --help`
 
@@ -29,6 +30,7 @@ const options = {
   'skip-existing': { type: 'boolean' },
   validate: { type: 'string' },
   resume: { type: 'boolean' },
+  'validate-only': { type: 'boolean' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
@@ -36,6 +38,7 @@ const options = {
 export interface CliArgs {
   readonly pipeline?: string
   readonly help: boolean
+  readonly validateOnly: boolean
   readonly overrides: Partial<PipelineSettings>
 }
 
@@ -62,7 +65,12 @@ export function parseCli(argv: string[]): CliArgs {
   set('validate', values.validate === 'none' ? false : values.validate)
   set('resume', values.resume)
   set('logLevel', values['log-level'])
-  return { pipeline: positionals[0], help: values.help === true, overrides }
+  return {
+    pipeline: positionals[0],
+    help: values.help === true,
+    validateOnly: values['validate-only'] === true,
+    overrides,
+  }
 }
 
 function integer(flag: string, value: string | undefined): number | undefined {

@@ -17,7 +17,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const { name, pipeline } = await loadPipeline(args.pipeline)
   const settings = resolvePipeline(name, pipeline, args.overrides)
-  const result = await runPipeline(settings, { console: true })
+  const result = await runPipeline(settings, { console: true, validateOnly: args.validateOnly })
   if (result.error) return isBadInput(result.error) ? 2 : 1
   return result.status === 'SUCCESS' ? 0 : 1
 }
