@@ -11,7 +11,7 @@ const main = join(repo, 'src', 'cli', 'main.ts')
 /** Runs the CLI as `npm run pipeline` does, in its own folder. */
 async function cli(cwd: string, args: string[], env: Record<string, string> = {}) {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', main, ...args], {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', import.meta.resolve('tsx'), main, ...args], {
       cwd,
       env: { ...process.env, FERRY_PIPELINES: join(repo, 'pipelines'), ...env },
     })

@@ -18,7 +18,7 @@ interface Outcome {
 /** Runs the kill pipeline as `npm run pipeline` would; kills it with SIGKILL after `killAfterMs`. */
 function runChild(env: Record<string, string>, args: string[], killAfterMs?: number): Promise<Outcome> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main, pipeline, ...args], { env: { ...process.env, ...env } })
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), main, pipeline, ...args], { env: { ...process.env, ...env } })
     let output = ''
     child.stdout.on('data', (d: Buffer) => (output += d.toString()))
     child.stderr.on('data', (d: Buffer) => (output += d.toString()))

@@ -18,3 +18,17 @@ export function flakySqliteSink(file: string, failures: number): () => Sink {
     return sink
   }
 }
+
+/** A real SQLite sink that fails for good (as a dropped table would) after `writes` writes. */
+export function failingAfter(file: string, writes: number): () => Sink {
+  let left = writes
+  return () => {
+    const sink = new SqliteSink(file)
+    const write = sink.write.bind(sink)
+    sink.write = async (target, rows, kind) => {
+      if (left-- <= 0) throw new SinkWriteError('permission denied for table items', 'fatal')
+      return write(target, rows, kind)
+    }
+    return sink
+  }
+}

@@ -1,0 +1,46 @@
+import { join } from 'node:path'
+import test from 'ava'
+import { runPipeline } from '../src/run.js'
+import { canonical } from '../src/validate.js'
+import { exec, itemsDb, range, tempDir, testSettings } from './helpers.js'
+
+test('validation names the keys that are missing, extra or different', async (t) => {
+  const dir = tempDir()
+  const target = join(dir, 'target.db')
+  const settings = testSettings(dir, {
+    source: itemsDb(join(dir, 'source.db'), range(1, 5000)),
+    target: `sqlite:${target}`,
+    sourceTable: 'items',
+    chunkSize: 1000,
+    validate: 'checksum',
+  })
+  t.is((await runPipeline(settings)).status, 'SUCCESS')
+  exec(target, `DELETE FROM items WHERE id = 500; UPDATE items SET name = 'changed' WHERE id = 3777; INSERT INTO items VALUES (999999, 'stray', 1)`)
+  const result = await runPipeline(settings, { validateOnly: true })
+  t.is(result.status, 'VALIDATION_FAILED')
+  t.like(result.validation, {
+    passed: false,
+    mode: 'checksum',
+    sourceCount: 5000,
+    targetCount: 5000,
+    missingKeys: ['500'],
+    differingKeys: ['3777'],
+    extraKeys: ['999999'],
+  })
+  t.is(result.validation?.mismatchedChunks?.length, 3)
+  t.is(result.stats.migrated, 0, 'validate-only moves nothing')
+
+  const counts = await runPipeline({ ...settings, validate: 'count' }, { validateOnly: true })
+  t.is(counts.status, 'SUCCESS', 'counts alone cannot see a deleted row replaced by a stray one')
+  exec(target, 'DELETE FROM items WHERE id = 999999')
+  t.like((await runPipeline({ ...settings, validate: 'count' }, { validateOnly: true })).validation, { passed: false, expectedCount: 5000, targetCount: 4999 })
+})
+
+test('canonical values agree across the forms drivers return', (t) => {
+  t.is(canonical(true, { type: 'boolean' }), canonical(1, { type: 'boolean' }))
+  t.is(canonical(5n, { type: 'bigint' }), canonical(5, { type: 'bigint' }))
+  t.is(canonical('12.50', { type: 'decimal' }), canonical(12.5, { type: 'decimal' }))
+  t.is(canonical('{"b":1,"a":[2]}', { type: 'json' }), canonical({ a: [2], b: 1 }, { type: 'json' }))
+  t.is(canonical(Buffer.from('hi'), { type: 'bytes' }), '6869')
+  t.not(canonical('', { type: 'text' }), canonical(null, { type: 'text' }))
+})
