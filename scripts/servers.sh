@@ -16,14 +16,14 @@ SUDO=()
 
 die() { echo "servers.sh: $*" >&2; exit 1; }
 
-# wait_for SECONDS CMD...: poll CMD until it succeeds.
+# wait_for SECONDS CMD...: poll CMD until it succeeds. A wall-clock deadline,
+# since one probe can itself take seconds to time out.
 wait_for() {
-  local secs=$1 i; shift
-  for ((i = 0; i < secs * 4; i++)); do
-    "$@" >/dev/null 2>&1 && return 0
+  local deadline=$((SECONDS + $1)); shift
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
     sleep 0.25
   done
-  return 1
 }
 
 install_missing() {
@@ -124,14 +124,18 @@ SQL
   echo "mariadb ready at $MY_URL"
 }
 
+# redis-cli has no timeout: a stranger on the port that never answers would
+# hang it for good.
+redis_ready() { timeout 2 redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
+
 redis_up() {
-  if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  if ! redis_ready; then
     # Debian's redis.conf already binds 127.0.0.1 and daemonizes. The init
     # script exits 0 even on failure (the wait below catches that) and warns
     # about ulimit in containers, hence 2>/dev/null.
     "${SUDO[@]}" service redis-server start >/dev/null 2>&1 || true
   fi
-  wait_for 60 sh -c 'redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG' ||
+  wait_for 60 redis_ready ||
     die "Redis does not answer on 127.0.0.1:6379; see /var/log/redis/redis-server.log"
   echo "redis ready at $REDIS_URL"
 }

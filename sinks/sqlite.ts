@@ -1,9 +1,10 @@
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import {
   classifySqliteError,
   createTableSql,
+  declaredType,
   describeTable,
   encodeValue,
   existingKeys,
@@ -13,7 +14,7 @@ import {
 import type { FailureKind } from '../src/errors.js'
 import { faultPoint } from '../src/faults.js'
 import type { PreparePlan, Sink, WriteKind } from '../src/sink.js'
-import type { Key, KeyRange, Row, TableSchema } from '../src/types.js'
+import type { ColumnInfo, Key, KeyRange, Row, TableSchema } from '../src/types.js'
 
 /**
  * Writes a SQLite file: each batch is one transaction of prepared inserts (or upserts on the
@@ -30,22 +31,35 @@ export class SqliteSink implements Sink {
     this.#filename = filename
   }
 
+  #writable = false
+
+  /** Opens an existing file; a missing one is created by the first write, so dry runs leave no trace. */
   async open(): Promise<void> {
-    if (this.#filename !== ':memory:') mkdirSync(dirname(this.#filename), { recursive: true })
-    const db = new Database(this.#filename)
-    db.pragma('journal_mode = WAL')
-    db.pragma('synchronous = NORMAL')
-    db.pragma('busy_timeout = 10000')
-    this.#db = db
+    if (this.#filename === ':memory:' || existsSync(this.#filename)) this.#db = this.#connect()
   }
 
+  #connect(): Database.Database {
+    const db = new Database(this.#filename)
+    db.pragma('busy_timeout = 10000')
+    return db
+  }
+
+  /** The connection for writing: creates the file if needed, and switches it to WAL once. */
   get #conn(): Database.Database {
-    if (!this.#db) throw new Error('SqliteSink used before open()')
+    if (!this.#db) {
+      mkdirSync(dirname(this.#filename), { recursive: true })
+      this.#db = this.#connect()
+    }
+    if (!this.#writable) {
+      this.#db.pragma('journal_mode = WAL')
+      this.#db.pragma('synchronous = NORMAL')
+      this.#writable = true
+    }
     return this.#db
   }
 
   async describe(table: string): Promise<TableSchema | undefined> {
-    return describeTable(this.#conn, table)
+    return this.#db && describeTable(this.#db, table)
   }
 
   async prepare(plan: PreparePlan): Promise<TableSchema> {
@@ -84,11 +98,31 @@ export class SqliteSink implements Sink {
   }
 
   async maxKey(table: string, key: string, range: KeyRange): Promise<Key | undefined> {
-    return maxKey(this.#conn, table, key, range)
+    return this.#db && maxKey(this.#db, table, key, range)
   }
 
   async existingKeys(table: string, key: string, keys: readonly Key[]): Promise<Set<string>> {
-    return existingKeys(this.#conn, table, key, keys)
+    return this.#db ? existingKeys(this.#db, table, key, keys) : new Set()
+  }
+
+  async execute(statement: string): Promise<void> {
+    this.#conn.exec(statement)
+  }
+
+  async dropSecondaryIndexes(table: string): Promise<string[]> {
+    const db = this.#conn
+    // Indexes behind PRIMARY KEY and UNIQUE constraints have no SQL and stay: they are the key.
+    const indexes = db
+      .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL")
+      .all(table) as { name: string; sql: string }[]
+    db.transaction(() => {
+      for (const index of indexes) db.exec(`DROP INDEX ${quoteIdent(index.name)}`)
+    })()
+    return indexes.map((i) => i.sql)
+  }
+
+  nativeType(column: ColumnInfo): string {
+    return declaredType(column)
   }
 
   classify(err: unknown): FailureKind {
@@ -99,6 +133,7 @@ export class SqliteSink implements Sink {
     this.#statements.clear()
     this.#db?.close()
     this.#db = undefined
+    this.#writable = false
   }
 }
 

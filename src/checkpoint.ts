@@ -22,6 +22,8 @@ export interface CheckpointState {
   readonly ranges: RangeProgress[]
   counts: Counts
   updatedAt?: string
+  /** Statements that rebuild the target indexes dropped for the load (`deferIndexes`). */
+  deferredIndexes?: string[]
 }
 
 /** A short digest of the settings that change which rows a run writes where. */
@@ -100,6 +102,7 @@ function serialize(state: CheckpointState, lowWaterMark: number): string {
       settingsHash: state.settingsHash,
       updatedAt: state.updatedAt,
       counts: state.counts,
+      ...(state.deferredIndexes?.length && { deferredIndexes: state.deferredIndexes }),
       chunk: lowWaterMark,
       chunks: state.ranges.length,
       lowWaterMark:
@@ -152,6 +155,7 @@ export async function loadCheckpoint(file: string): Promise<CheckpointState | un
       settingsHash: string
       updatedAt?: string
       counts: Counts
+      deferredIndexes?: string[]
       ranges: { gt?: unknown; lte?: unknown; lastKey?: unknown; done?: boolean }[]
     }
     return {
@@ -160,6 +164,7 @@ export async function loadCheckpoint(file: string): Promise<CheckpointState | un
       settingsHash: raw.settingsHash,
       counts: raw.counts,
       ...(raw.updatedAt && { updatedAt: raw.updatedAt }),
+      ...(raw.deferredIndexes && { deferredIndexes: raw.deferredIndexes }),
       ranges: raw.ranges.map((r) => {
         const gt = decodeKey(r.gt)
         const lte = decodeKey(r.lte)

@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { z } from 'zod'
 import { ConfigError } from './errors.js'
 import { knownDialects, dialectOf } from './dialects/index.js'
@@ -29,7 +30,8 @@ export type Endpoint<T> = string | ConnectionOptions | (() => T)
 export interface PipelineSettings<S extends object = Row, T extends object = S> {
   source: Endpoint<Source>
   target: Endpoint<Sink>
-  sourceTable: string
+  /** Required unless `tables` lists the tables. */
+  sourceTable?: string
   /** Defaults to `sourceTable`. */
   targetTable?: string
   /** The source's key column, unique and orderable. Default `id`. */
@@ -66,7 +68,31 @@ export interface PipelineSettings<S extends object = Row, T extends object = S> 
   logDir?: string
   reportDir?: string
   logLevel?: 'silent' | 'error' | 'warn' | 'info' | 'debug'
+  /** Runs before the load (of this table, or of the whole pipeline), with the target at hand. */
+  before?: StepFunction
+  /** Runs after a successful load, before validation; not after a failed one. */
+  after?: StepFunction
+  /** Drop the target's secondary indexes before a fresh load and build them after it. */
+  deferIndexes?: boolean
+  /** Several tables, run in order; each entry overrides the settings above for its table. */
+  tables?: TableSettings[]
 }
+
+/** One table of a multi-table pipeline: any setting, with `sourceTable` required. */
+// `any` rows: each table has its own row types, checked where the entry is written (`defineTable`).
+export type TableSettings = Partial<Omit<PipelineSettings<any, any>, 'tables'>> & { sourceTable: string }
+
+/** What a `before` or `after` step gets: the target connection and a way to run SQL on it. */
+export interface StepContext {
+  readonly target: Sink
+  /** Runs one statement on the target (`ANALYZE users`, `ALTER TABLE … DISABLE TRIGGER ALL`). */
+  readonly sql: (statement: string) => Promise<void>
+  /** The table the step belongs to; undefined for the pipeline's own steps. */
+  readonly table?: string
+  readonly log: (message: string) => void
+}
+
+export type StepFunction = (ctx: StepContext) => Promise<void> | void
 
 const wholeNumber = z.number({ error: 'expected a number' }).int({ error: 'expected a whole number' })
 const positiveInt = wholeNumber.positive({ error: 'expected a whole number above 0' })
@@ -110,14 +136,21 @@ const schema = z.strictObject({
   logDir: z.string().min(1).default('logs'),
   reportDir: z.string().min(1).default('reports'),
   logLevel: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('info'),
+  before: fn.optional(),
+  after: fn.optional(),
+  deferIndexes: z.boolean().default(false),
 })
 
 /** Settings after validation, with every default filled in. */
 export type ResolvedSettings = Omit<
   z.output<typeof schema>,
-  'source' | 'target' | 'transform' | 'targetTable' | 'targetKey'
+  'source' | 'target' | 'transform' | 'targetTable' | 'targetKey' | 'before' | 'after'
 > & {
   readonly name: string
+  /** This table's checkpoint file (one per table in a multi-table pipeline). */
+  readonly checkpointFile: string
+  readonly before?: StepFunction
+  readonly after?: StepFunction
   readonly source: Endpoint<Source>
   readonly target: Endpoint<Sink>
   readonly targetTable: string
@@ -125,21 +158,33 @@ export type ResolvedSettings = Omit<
   readonly transform?: RowTransform
 }
 
-/** Validates settings before any connection opens; throws a `ConfigError` naming each bad setting. */
-export function resolveSettings(name: string, input: unknown): ResolvedSettings {
+/**
+ * Validates one table's settings before any connection opens; throws a `ConfigError` naming each
+ * bad setting. `where` says which part of the pipeline file they come from.
+ */
+export function resolveSettings(
+  name: string,
+  input: unknown,
+  options: { where?: string; multiTable?: boolean } = {},
+): ResolvedSettings {
   const parsed = schema.safeParse(input, { reportInput: true })
   if (!parsed.success) {
     throw new ConfigError(
-      `pipeline \`${name}\` has bad settings:\n` + parsed.error.issues.map(describeIssue).join('\n'),
+      `pipeline \`${name}\`${options.where ? ` ${options.where}` : ''} has bad settings:\n` +
+        parsed.error.issues.map(describeIssue).join('\n'),
     )
   }
   const s = parsed.data
+  const targetTable = s.targetTable ?? s.sourceTable
   const settings = {
     ...s,
     name,
+    checkpointFile: join(s.checkpointDir, options.multiTable ? `${name}.${targetTable}.json` : `${name}.json`),
+    before: s.before as StepFunction | undefined,
+    after: s.after as StepFunction | undefined,
     source: s.source as Endpoint<Source>,
     target: s.target as Endpoint<Sink>,
-    targetTable: s.targetTable ?? s.sourceTable,
+    targetTable,
     targetKey: s.targetKey ?? s.primaryKey,
     transform: s.transform as RowTransform | undefined,
   }

@@ -71,3 +71,41 @@ export function ensureLegacyUsers(file: string, count = 100_000): string {
   }
   return `sqlite:${file}`
 }
+
+/**
+ * Creates the demo shop `file` (customers, orders, payments; deterministic) unless it exists;
+ * returns its URL. Orders point at customers and payments at orders, as the multi-table demo needs.
+ */
+export function ensureShop(file: string, customers = 2000): string {
+  if (existsSync(file)) return `sqlite:${file}`
+  mkdirSync(dirname(file), { recursive: true })
+  const temp = `${file}.tmp-${process.pid}`
+  rmSync(temp, { force: true })
+  const db = new Database(temp)
+  db.exec(`
+    CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL, created_at DATETIME NOT NULL);
+    CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL, status TEXT NOT NULL, total_cents INTEGER NOT NULL, ordered_at DATETIME NOT NULL);
+    CREATE TABLE payments (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, method TEXT NOT NULL, amount_cents INTEGER NOT NULL);
+  `)
+  const next = random(7)
+  const users = legacyUsers(customers, 7)
+  const customer = db.prepare('INSERT INTO customers VALUES (?, ?, ?, ?)')
+  const order = db.prepare('INSERT INTO orders VALUES (?, ?, ?, ?, ?)')
+  const payment = db.prepare('INSERT INTO payments VALUES (?, ?, ?, ?)')
+  db.transaction(() => {
+    let orderId = 0
+    let paymentId = 0
+    for (const u of users) {
+      customer.run(u.id, `${u.first_name.trim()} ${u.last_name.trim()}`, u.email, u.created_at)
+      for (let i = Math.floor(next() * 6); i > 0; i--) {
+        const status = ['placed', 'paid', 'shipped', 'cancelled'][Math.floor(next() * 4)]!
+        const total = 500 + Math.floor(next() * 50_000)
+        order.run(++orderId, u.id, status, total, u.created_at)
+        if (status !== 'placed' && status !== 'cancelled') payment.run(++paymentId, orderId, next() < 0.7 ? 'card' : 'transfer', total)
+      }
+    }
+  })()
+  db.close()
+  renameSync(temp, file)
+  return `sqlite:${file}`
+}

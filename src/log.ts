@@ -5,6 +5,11 @@ import pretty from 'pino-pretty'
 
 export type { Logger }
 
+/** A file-name-safe timestamp: 2026-11-25T07-53-07-824Z. */
+export function stamp(at = new Date()): string {
+  return at.toISOString().replace(/[:.]/g, '-')
+}
+
 export interface LogOptions {
   readonly pipeline: string
   readonly logDir: string

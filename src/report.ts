@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { ResolvedSettings } from './config.js'
 import { redact } from './redact.js'
+import type { TableResult, TableStatus } from './run-table.js'
 import type { MigrationStats } from './stats.js'
 import type { ValidationResult } from './validate.js'
 
@@ -11,8 +12,18 @@ export type RunStatus = 'SUCCESS' | 'FAILED' | 'VALIDATION_FAILED'
 export interface Report {
   readonly pipeline: string
   readonly configuration: unknown
+  /** Totals over all tables. */
   readonly statistics: MigrationStats
+  /** The validation of a single-table pipeline; each table's is under `tables`. */
   readonly validation?: ValidationResult
+  readonly tables: readonly {
+    readonly sourceTable: string
+    readonly targetTable: string
+    readonly status: TableStatus
+    readonly statistics: MigrationStats
+    readonly validation?: ValidationResult
+    readonly error?: string
+  }[]
   readonly summary: {
     readonly status: RunStatus
     /** Percent of the source's rows handled (written, skipped or set aside). */
@@ -26,9 +37,10 @@ export interface Report {
 }
 
 export function buildReport(input: {
-  settings: ResolvedSettings
+  pipeline: string
+  settings: readonly ResolvedSettings[]
+  results: readonly TableResult[]
   stats: MigrationStats
-  validation?: ValidationResult | undefined
   status: RunStatus
   error?: string | undefined
   logFile: string
@@ -37,11 +49,21 @@ export function buildReport(input: {
   const { stats } = input
   const done = stats.migrated + stats.failed + stats.skipped
   const completion = stats.total === 0 ? 100 : Math.round((done / stats.total) * 10000) / 100
+  const single = input.settings.length === 1
+  const validation = single ? input.results[0]?.validation : undefined
   return {
-    pipeline: input.settings.name,
-    configuration: redact(input.settings),
+    pipeline: input.pipeline,
+    configuration: single ? redact(input.settings[0]) : { tables: input.settings.map((s) => redact(s)) },
     statistics: stats,
-    ...(input.validation && { validation: input.validation }),
+    ...(validation && { validation }),
+    tables: input.results.map((r) => ({
+      sourceTable: r.sourceTable,
+      targetTable: r.targetTable,
+      status: r.status,
+      statistics: r.stats,
+      ...(r.validation && { validation: r.validation }),
+      ...(r.error && { error: r.error.message }),
+    })),
     summary: {
       status: input.status,
       completion,
@@ -51,6 +73,28 @@ export function buildReport(input: {
       logFile: input.logFile,
       ...(input.rejectedRowsFile !== undefined && { rejectedRowsFile: input.rejectedRowsFile }),
     },
+  }
+}
+
+/** Sums the tables' statistics; the elapsed time is the whole run's. */
+export function totals(results: readonly TableResult[], started: number, ended: number): MigrationStats {
+  const sum = (pick: (s: MigrationStats) => number) => results.reduce((n, r) => n + pick(r.stats), 0)
+  const elapsed = (ended - started) / 1000
+  const done = sum((s) => s.migrated + s.failed + s.skipped)
+  const workers: number[] = []
+  for (const r of results) r.stats.workers.forEach((rows, i) => (workers[i] = (workers[i] ?? 0) + rows))
+  return {
+    total: sum((s) => s.total),
+    migrated: sum((s) => s.migrated),
+    failed: sum((s) => s.failed),
+    skipped: sum((s) => s.skipped),
+    filtered: sum((s) => s.filtered),
+    startTime: new Date(started).toISOString(),
+    endTime: new Date(ended).toISOString(),
+    elapsedSeconds: Math.round(elapsed * 1000) / 1000,
+    averageRate: elapsed > 0 ? Math.round(done / elapsed) : 0,
+    errors: results.flatMap((r) => r.stats.errors),
+    workers,
   }
 }
 

@@ -1,5 +1,5 @@
 import type { FailureKind } from './errors.js'
-import type { Key, KeyRange, Row, TableSchema } from './types.js'
+import type { ColumnInfo, Key, KeyRange, Row, TableSchema } from './types.js'
 
 /**
  * How the target table is prepared at the start of a fresh run (never on resume) and how rows are
@@ -38,6 +38,15 @@ export interface Sink {
   maxKey(table: string, key: string, range: KeyRange): Promise<Key | undefined>
   /** The `keyId`s of those of these keys that the table holds already (skip-existing). */
   existingKeys(table: string, key: string, keys: readonly Key[]): Promise<Set<string>>
+  /** Runs one SQL statement (for `before`/`after` steps). Optional: not every engine speaks SQL. */
+  execute?(statement: string): Promise<void>
+  /**
+   * Drops the table's secondary indexes and returns the statements that build them again
+   * (`deferIndexes`). Optional: engines without it keep their indexes during the load.
+   */
+  dropSecondaryIndexes?(table: string): Promise<string[]>
+  /** The engine's type for a column, as `prepare` would create it (shown by dry runs). */
+  nativeType?(column: ColumnInfo): string
   /** Maps a failed write's error to what the pipeline should do about it. */
   classify(err: unknown): FailureKind
   close(): Promise<void>

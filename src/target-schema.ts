@@ -40,7 +40,7 @@ function inferColumn(name: string, pairs: { source: Row; target: Row }[], source
   if (carried) return { ...carried, name }
   const value = pairs.map((p) => p.target[name]).find((v) => v != null)
   const type = jsType(value, pairs.map((p) => p.target[name]))
-  return { name, nativeType: type, type, nullable: true }
+  return { name, nativeType: `computed ${type}`, type, nullable: true }
 }
 
 function jsType(value: unknown, all: unknown[]): LogicalType {

@@ -37,9 +37,6 @@ export async function runRanges(
   const results = await Promise.allSettled(Array.from({ length: workers }, (_, w) => work(w)))
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
   if (failure) throw failure.reason
-  if (workers > 1) {
-    logger.info({ workers: ctx.stats.workers }, `rows per worker: ${ctx.stats.workers.join(', ')}`)
-  }
 }
 
 async function openConnections(ctx: RunContext): Promise<Connections> {

@@ -6,7 +6,7 @@ import { definePipeline, isPipeline } from '../src/define.js'
 const base = { source: 'sqlite:a.db', target: 'sqlite:b.db', sourceTable: 'users' }
 
 test('defaults fill every setting DESIGN.md lists', (t) => {
-  const s = resolvePipeline('p', base)
+  const s = resolvePipeline('p', base).tables[0]!
   t.like(s, {
     targetTable: 'users',
     primaryKey: 'id',
@@ -57,6 +57,6 @@ test('overrides are validated like the file', (t) => {
   const p = definePipeline(base)
   t.true(isPipeline(p))
   t.false(isPipeline({ settings: base }))
-  t.is(resolvePipeline('p', p, { strategy: 'parallel' }).strategy, 'parallel')
+  t.is(resolvePipeline('p', p, { strategy: 'parallel' }).tables[0]!.strategy, 'parallel')
   t.throws(() => resolvePipeline('p', p, { batchSize: -5 }), { message: /batchSize/ })
 })

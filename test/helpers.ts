@@ -2,8 +2,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { resolvePipeline } from '../src/run.js'
-import type { PipelineSettings, ResolvedSettings } from '../src/config.js'
+import { type PipelineSettings, type ResolvedSettings, resolveSettings } from '../src/config.js'
 
 export function tempDir(prefix = 'ferry-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
@@ -15,7 +14,7 @@ export function testSettings<S extends object, T extends object>(
   settings: PipelineSettings<S, T>,
   name = 'test',
 ): ResolvedSettings {
-  return resolvePipeline(name, {
+  return resolveSettings(name, {
     checkpointDir: join(dir, 'checkpoints'),
     logDir: join(dir, 'logs'),
     reportDir: join(dir, 'reports'),

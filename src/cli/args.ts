@@ -17,6 +17,9 @@ options (each overrides the pipeline file's setting):
   --validate count|checksum|none
   --resume               continue from the last checkpoint
   --validate-only        compare source and target without moving a row
+  --only a,b             run only these tables of a multi-table pipeline
+  --dry-run              connect, check both sides and print the plan; write nothing
+  --check                check connections and tables; estimate the time
   --log-level silent|error|warn|info|debug
   -h, --help`
 
@@ -31,6 +34,9 @@ const options = {
   validate: { type: 'string' },
   resume: { type: 'boolean' },
   'validate-only': { type: 'boolean' },
+  only: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  check: { type: 'boolean' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
@@ -39,6 +45,9 @@ export interface CliArgs {
   readonly pipeline?: string
   readonly help: boolean
   readonly validateOnly: boolean
+  readonly dryRun: boolean
+  readonly check: boolean
+  readonly only?: string[]
   readonly overrides: Partial<PipelineSettings>
 }
 
@@ -69,6 +78,9 @@ export function parseCli(argv: string[]): CliArgs {
     pipeline: positionals[0],
     help: values.help === true,
     validateOnly: values['validate-only'] === true,
+    dryRun: values['dry-run'] === true,
+    check: values.check === true,
+    ...(values.only !== undefined && { only: values.only.split(',').map((t) => t.trim()).filter(Boolean) }),
     overrides,
   }
 }

@@ -2,6 +2,8 @@ import { ConfigError, ConnectionError, CheckpointError, FerryError, MissingTable
 import { resolvePipeline, runPipeline } from '../run.js'
 import { parseCli, usage } from './args.js'
 import { listPipelines, loadPipeline, pipelinesDir } from './pipelines.js'
+import { check, dryRun } from '../dry-run.js'
+import { createLogger, stamp } from '../log.js'
 
 /** Exit codes: 0 success, 1 the run or its validation failed, 2 bad input. */
 async function main(argv: string[]): Promise<number> {
@@ -16,8 +18,14 @@ async function main(argv: string[]): Promise<number> {
     return 0
   }
   const { name, pipeline } = await loadPipeline(args.pipeline)
-  const settings = resolvePipeline(name, pipeline, args.overrides)
-  const result = await runPipeline(settings, { console: true, validateOnly: args.validateOnly })
+  const resolved = resolvePipeline(name, pipeline, args.overrides, args.only)
+  if (args.dryRun || args.check) {
+    const first = resolved.tables[0]!
+    const { logger } = createLogger({ pipeline: name, logDir: first.logDir, level: first.logLevel, console: true, stamp: stamp() })
+    await (args.dryRun ? dryRun(resolved, logger) : check(resolved, logger))
+    return 0
+  }
+  const result = await runPipeline(resolved, { console: true, validateOnly: args.validateOnly })
   if (result.error) return isBadInput(result.error) ? 2 : 1
   return result.status === 'SUCCESS' ? 0 : 1
 }

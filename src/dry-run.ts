@@ -1,0 +1,140 @@
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { ResolvedSettings } from './config.js'
+import { describeEndpoint, openSink, openSource } from './dialects/index.js'
+import { inspect } from './inspect.js'
+import type { Logger } from './log.js'
+import { duration } from './progress.js'
+import type { Report } from './report.js'
+import type { ResolvedPipeline } from './resolve.js'
+import type { Sink } from './sink.js'
+import type { Source } from './source.js'
+import { strategyFor } from './strategy.js'
+
+/** What a run would do to one table, as `--dry-run` prints it. */
+export interface TablePlan {
+  readonly sourceTable: string
+  readonly targetTable: string
+  readonly rows: number
+  readonly strategy: string
+  readonly chunks: number
+  readonly workers: number
+  readonly checkpointFile: string
+  /** What happens to the target table first. */
+  readonly targetAction: string
+  /** Target column ← source type → target type. */
+  readonly columns: readonly { name: string; sourceType: string; targetType: string }[]
+  /** Sample rows the transform ran on; 0 without a transform. */
+  readonly sampleRows: number
+  readonly warnings: readonly string[]
+}
+
+/** Connects, checks both sides of every table and returns the plan, writing nothing to either. */
+export async function dryRun(pipeline: ResolvedPipeline, logger: Logger): Promise<TablePlan[]> {
+  const plans: TablePlan[] = []
+  for (const s of pipeline.tables) {
+    const plan = await withConnections(s, (source, sink) => planTable(s, source, sink))
+    logPlan(logger, plan)
+    plans.push(plan)
+  }
+  logger.info('dry run: nothing was written')
+  return plans
+}
+
+async function planTable(s: ResolvedSettings, source: Source, sink: Sink): Promise<TablePlan> {
+  const seen = await inspect(s, source, sink)
+  const ranges = await strategyFor(s.strategy).plan(source, s)
+  const warnings: string[] = []
+  if (!seen.keyIsPrimary) warnings.push(`\`${s.primaryKey}\` is not the primary key of \`${s.sourceTable}\`: make sure it is unique`)
+  if (seen.sample.length > 0 && seen.sample.every((p) => p.target == null)) warnings.push('the transform drops every sampled row')
+  const existing = new Map((s.writeMode === 'recreate' ? [] : (seen.existingTarget?.columns ?? [])).map((c) => [c.name, c]))
+  return {
+    sourceTable: s.sourceTable,
+    targetTable: s.targetTable,
+    rows: seen.total,
+    strategy: s.strategy,
+    chunks: ranges.length,
+    workers: Math.min(strategyFor(s.strategy).concurrency(s), ranges.length),
+    checkpointFile: s.checkpointFile,
+    targetAction: targetAction(s, seen.existingTarget !== undefined),
+    columns: seen.inferred.columns.map((c) => ({
+      name: c.name,
+      sourceType: c.nativeType,
+      targetType: existing.get(c.name)?.nativeType ?? sink.nativeType?.(c) ?? c.type,
+    })),
+    sampleRows: s.transform ? seen.sample.length : 0,
+    warnings,
+  }
+}
+
+function targetAction(s: ResolvedSettings, exists: boolean): string {
+  if (s.resume) return 'resume from the checkpoint if there is one'
+  if (!exists) return 'create'
+  return { upsert: 'upsert into the existing table', insert: 'insert into the existing table', truncate: 'truncate, then insert', recreate: 'drop and create, then insert' }[s.writeMode]
+}
+
+function logPlan(logger: Logger, p: TablePlan): void {
+  const width = Math.max(...p.columns.map((c) => c.name.length))
+  logger.info(
+    [
+      `plan for ${p.sourceTable} → ${p.targetTable}:`,
+      `rows: ${p.rows}`,
+      `strategy: ${p.strategy}, ${p.chunks} chunk(s), ${p.workers} worker(s)`,
+      `target: ${p.targetAction}`,
+      `checkpoint: ${p.checkpointFile}`,
+      `transform: ${p.sampleRows ? `ran on ${p.sampleRows} sample row(s)` : 'none'}`,
+      'columns:',
+      ...p.columns.map((c) => `  ${c.name.padEnd(width)}  ${c.sourceType} → ${c.targetType}`),
+      ...p.warnings.map((w) => `warning: ${w}`),
+    ].join('\n  '),
+  )
+}
+
+/** `--check`: both connections open, tables there, rows to move and the time at the last measured rate. */
+export async function check(pipeline: ResolvedPipeline, logger: Logger): Promise<void> {
+  const rate = await lastRate(pipeline)
+  for (const s of pipeline.tables) {
+    await withConnections(s, async (source, sink) => {
+      await source.describe(s.sourceTable)
+      const rows = await source.count(s.sourceTable, s.where)
+      const target = await sink.describe(s.targetTable)
+      const estimate = rate ? `about ${duration(rows / rate.rowsPerSecond)} at ${rate.rowsPerSecond} rows/s (${rate.when})` : 'no earlier run to estimate from'
+      logger.info(
+        `ok: ${describeEndpoint(s.source)} \`${s.sourceTable}\` has ${rows} rows; ${describeEndpoint(s.target)} \`${s.targetTable}\` ${target ? `exists (${target.columns.length} columns)` : 'will be created'}; ${estimate}`,
+      )
+    })
+  }
+}
+
+async function lastRate(pipeline: ResolvedPipeline): Promise<{ rowsPerSecond: number; when: string } | undefined> {
+  const dir = pipeline.tables[0]!.reportDir
+  const names = (await readdir(dir).catch(() => [] as string[]))
+    .filter((n) => n.startsWith(`${pipeline.name}-`) && n.endsWith('.json'))
+    .sort()
+    .reverse()
+  for (const name of names) {
+    try {
+      const report = JSON.parse(await readFile(join(dir, name), 'utf8')) as Report
+      if (report.summary.status === 'SUCCESS' && report.statistics.averageRate > 0) {
+        return { rowsPerSecond: report.statistics.averageRate, when: `last run ${report.statistics.startTime}` }
+      }
+    } catch {
+      // A report from another version or half written: look further back.
+    }
+  }
+  return undefined
+}
+
+async function withConnections<T>(s: ResolvedSettings, use: (source: Source, sink: Sink) => Promise<T>): Promise<T> {
+  const source = await openSource(s.source)
+  try {
+    const sink = await openSink(s.target)
+    try {
+      return await use(source, sink)
+    } finally {
+      await sink.close()
+    }
+  } finally {
+    await source.close()
+  }
+}
