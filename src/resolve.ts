@@ -23,7 +23,7 @@ export function resolvePipeline(
   const { tables, before, after, ...shared } = ('settings' in pipeline ? pipeline.settings : pipeline) as PipelineSettings
   if (tables === undefined) {
     const table = resolveSettings(name, { ...shared, ...overrides })
-    return { name, tables: [table], ...(before && { before }), ...(after && { after }) }
+    return { name, tables: pick(name, [table], only), ...(before && { before }), ...(after && { after }) }
   }
   if (!Array.isArray(tables) || tables.length === 0) {
     throw new ConfigError(`pipeline \`${name}\`: setting \`tables\` must list at least one table`)

@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import test from 'ava'
+import Database from 'better-sqlite3'
 import { tempDir } from './helpers.js'
 
 const repo = resolve(import.meta.dirname, '..')
@@ -77,4 +78,15 @@ test('npm run pipeline users runs the demo end to end, with flags', async (t) =>
   t.is(parsed.summary.status, 'SUCCESS')
   t.is(parsed.configuration.strategy, 'parallel')
   t.is(readdirSync(join(dir, 'logs')).length, 1)
+})
+
+test('a validation that finds a difference exits 1 and names the key', async (t) => {
+  const dir = tempDir()
+  t.is((await cli(dir, ['users', '--where', 'id <= 20000'])).code, 0)
+  const db = new Database(join(dir, 'data', 'target.db'))
+  db.prepare("UPDATE users SET full_name = 'someone else' WHERE user_id = 4242").run()
+  db.close()
+  const r = await cli(dir, ['users', '--where', 'id <= 20000', '--validate-only'])
+  t.is(r.code, 1)
+  t.regex(r.stdout, /validation \(checksum\): .*FAILED in 1 chunk\(s\); missing keys -; extra -; differing 4242/)
 })

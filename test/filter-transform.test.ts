@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import test from 'ava'
 import { runPipeline } from '../src/run.js'
 import { compose, rename, where } from '../transforms/compose.js'
-import { itemsDb, query, range, tempDir, testSettings } from './helpers.js'
+import { exec, itemsDb, query, range, tempDir, testSettings } from './helpers.js'
 
 test('a WHERE filter moves only the rows it selects, and validation counts under it', async (t) => {
   const dir = tempDir()
@@ -89,4 +89,24 @@ test('compose stops at the first step that drops the row', (t) => {
   t.is(f(2), 4)
   t.is(f(-1), null)
   t.is(called, 1)
+})
+
+test('skipExisting leaves rows already in the target alone and counts them as skipped', async (t) => {
+  const dir = tempDir()
+  const target = join(dir, 'target.db')
+  exec(target, "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, qty INTEGER); INSERT INTO items VALUES (10, 'mine', 1), (2000, 'mine too', 2)")
+  const result = await runPipeline(
+    testSettings(dir, {
+      source: itemsDb(join(dir, 'source.db'), range(1, 3000)),
+      target: `sqlite:${target}`,
+      sourceTable: 'items',
+      writeMode: 'insert',
+      skipExisting: true,
+      validate: false,
+    }),
+  )
+  t.is(result.status, 'SUCCESS', result.error?.message)
+  t.like(result.stats, { migrated: 2998, skipped: 2 })
+  t.deepEqual(query(target, 'SELECT name FROM items WHERE id IN (10, 2000) ORDER BY id'), [{ name: 'mine' }, { name: 'mine too' }])
+  t.is(query<{ n: number }>(target, 'SELECT COUNT(*) AS n FROM items')[0]!.n, 3000)
 })
