@@ -76,12 +76,12 @@ export class SqliteSink implements Sink {
 
   async write(target: TableSchema, rows: readonly Row[], kind: WriteKind): Promise<void> {
     const stmt = this.#statement(target, kind)
-    const names = target.columns.map((c) => c.name)
+    const columns = target.columns
     const half = rows.length >> 1
     const insertAll = this.#conn.transaction((batch: readonly Row[]) => {
       for (let i = 0; i < batch.length; i++) {
         if (i === half) faultPoint('sink-write')
-        stmt.run(names.map((n) => encodeValue(batch[i]![n])))
+        stmt.run(columns.map((c) => encodeValue(batch[i]![c.name], c)))
       }
     })
     insertAll(rows)

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { ResolvedSettings } from './config.js'
+import { naiveTimestamp, utcTimestamp } from './dialects/values.js'
 import { keyId } from './keys.js'
 import type { Source } from './source.js'
 import { chunksOf } from './strategies/chunks.js'
@@ -129,7 +130,8 @@ function hex(n: bigint): string {
 
 /**
  * One text per value whatever engine it came from: booleans and 0/1 agree, numbers and bigints
- * agree, decimals lose trailing zeros, JSON is re-serialised with sorted keys, bytes become hex.
+ * agree, decimals lose trailing zeros, JSON is re-serialised with sorted keys, bytes become hex,
+ * timestamps lose trailing zeros in their fractions and instants are put in UTC, UUIDs lowercased.
  */
 export function canonical(value: unknown, column: Pick<ColumnInfo, 'type'>): string {
   if (value === null || value === undefined) return '\u0000'
@@ -142,12 +144,23 @@ export function canonical(value: unknown, column: Pick<ColumnInfo, 'type'>): str
     case 'string':
       if (column.type === 'decimal') return decimalText(value)
       if (column.type === 'json') return stableJson(parseJson(value))
-      return value
+      if (column.type === 'uuid') return value.toLowerCase()
+      return timestampText(value, column) ?? value
     default:
-      if (value instanceof Date) return column.type === 'date' ? value.toISOString().slice(0, 10) : value.toISOString()
+      if (value instanceof Date) {
+        if (column.type === 'date') return value.toISOString().slice(0, 10)
+        return timestampText(value, column) ?? value.toISOString()
+      }
       if (value instanceof Uint8Array) return Buffer.from(value).toString('hex')
       return stableJson(value)
   }
+}
+
+/** Timestamps from any engine in one form: fractions without trailing zeros, instants in UTC. */
+function timestampText(value: string | Date, column: Pick<ColumnInfo, 'type'>): string | undefined {
+  if (column.type === 'timestamp') return naiveTimestamp(value)
+  if (column.type === 'timestamptz') return utcTimestamp(value)
+  return undefined
 }
 
 function decimalText(text: string): string {

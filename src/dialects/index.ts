@@ -21,6 +21,8 @@ interface DialectModule {
 // Loaded lazily so that a pipeline only needs the drivers it uses.
 const modules: Record<string, () => Promise<DialectModule>> = {
   sqlite: () => import('./sqlite-module.js'),
+  postgres: () => import('./postgres-module.js'),
+  mysql: () => import('./mysql-module.js'),
 }
 
 export const knownDialects = Object.keys(modules)

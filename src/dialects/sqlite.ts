@@ -3,6 +3,7 @@ import type { ConnectionOptions } from '../config.js'
 import { ConfigError, type FailureKind, SinkWriteError } from '../errors.js'
 import { keyId, narrowInteger } from '../keys.js'
 import type { ColumnInfo, Key, KeyRange, LogicalType, Row, TableSchema } from '../types.js'
+import { jsonText, parseJsonText, textLength } from './values.js'
 
 /** `sqlite:data/app.db`, `sqlite:///abs/app.db`, `sqlite::memory:` or `{ dialect, filename }`. */
 export function sqliteFilename(connection: string | ConnectionOptions): string {
@@ -32,8 +33,9 @@ export function logicalType(declared: string): Pick<ColumnInfo, 'type' | 'precis
     const scale = numbers?.[2] !== undefined ? Number(numbers[2]) : undefined
     return { type: 'decimal', ...(precision && { precision }), ...(scale !== undefined && { scale }) }
   }
-  if (t.includes('BIGINT') || t.includes('INT8')) return { type: 'bigint' }
-  if (t.includes('INT')) return { type: 'integer' }
+  // Every integer SQLite stores is 64-bit; only names that say smaller map to 32-bit integers.
+  if (/^(INT|INT2|INT4|SMALLINT|TINYINT|MEDIUMINT)\b/.test(t.trim())) return { type: 'integer' }
+  if (t.includes('INT')) return { type: 'bigint' }
   if (t.includes('BOOL')) return { type: 'boolean' }
   if (t.includes('REAL') || t.includes('FLOA') || t.includes('DOUB')) return { type: 'float' }
   if (t.includes('TIMESTAMPTZ') || t.includes('WITH TIME ZONE')) return { type: 'timestamptz' }
@@ -52,8 +54,9 @@ export function logicalType(declared: string): Pick<ColumnInfo, 'type' | 'precis
  */
 export function declaredType(column: ColumnInfo): string {
   const map: Record<LogicalType, string> = {
-    integer: 'INTEGER',
-    bigint: 'BIGINT',
+    integer: 'INT',
+    // INTEGER, SQLite's 64-bit integer: a single-column key declared so is the rowid itself.
+    bigint: 'INTEGER',
     decimal: 'DECIMAL_TEXT',
     float: 'REAL',
     boolean: 'BOOLEAN',
@@ -66,6 +69,8 @@ export function declaredType(column: ColumnInfo): string {
     uuid: 'UUID',
   }
   const base = map[column.type]
+  const length = textLength(column)
+  if (length !== undefined) return `VARCHAR(${length})`
   if (column.type !== 'decimal' || column.precision === undefined) return base
   return `${base}(${column.precision},${column.scale ?? 0})`
 }
@@ -155,7 +160,9 @@ function decodeKey(value: Key): Key {
 }
 
 /** Values as SQLite can bind them: booleans as 0/1, dates as ISO text, JSON as text. */
-export function encodeValue(value: unknown): unknown {
+export function encodeValue(value: unknown, column?: Pick<ColumnInfo, 'type'>): unknown {
+  // Parsed JSON: a string in a JSON column is a JSON string value, stored as JSON text.
+  if (column?.type === 'json' && value !== null && value !== undefined) return jsonText(value)
   switch (typeof value) {
     case 'boolean':
       return value ? 1 : 0
@@ -163,28 +170,38 @@ export function encodeValue(value: unknown): unknown {
       return null
     case 'object':
       if (value === null || Buffer.isBuffer(value)) return value
-      if (value instanceof Date) return value.toISOString()
+      if (value instanceof Date) return column?.type === 'date' ? value.toISOString().slice(0, 10) : value.toISOString()
       if (value instanceof Uint8Array) return Buffer.from(value)
-      return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))
+      return jsonText(value)
     default:
       return value
   }
 }
 
-/** Integer and boolean columns, whose raw values need turning into what users expect. */
+/**
+ * Turns raw values into the forms every source hands over (src/dialects/values.ts): integers
+ * narrowed, booleans from 0/1, decimals as text, JSON parsed.
+ */
 export function rowDecoder(schema: TableSchema): (row: Row) => void {
-  const integers = schema.columns.filter((c) => c.type === 'integer' || c.type === 'bigint').map((c) => c.name)
-  const booleans = schema.columns.filter((c) => c.type === 'boolean').map((c) => c.name)
+  const steps = schema.columns.flatMap((c) => {
+    const decode = decoders[c.type]
+    return decode ? [[c.name, decode] as const] : []
+  })
   return (row) => {
-    for (const name of integers) {
+    for (const [name, decode] of steps) {
       const v = row[name]
-      if (typeof v === 'bigint') row[name] = narrowInteger(v)
-    }
-    for (const name of booleans) {
-      const v = row[name]
-      if (v === 1n || v === 0n || v === 1 || v === 0) row[name] = v == 1
+      if (v !== null && v !== undefined) row[name] = decode(v)
     }
   }
+}
+
+const narrow = (v: unknown): unknown => (typeof v === 'bigint' ? narrowInteger(v) : v)
+const decoders: Partial<Record<LogicalType, (v: unknown) => unknown>> = {
+  integer: narrow,
+  bigint: narrow,
+  boolean: (v) => (v === 1n || v === 0n || v === 1 || v === 0 ? v == 1 : v),
+  decimal: (v) => (typeof v === 'number' || typeof v === 'bigint' ? String(v) : v),
+  json: (v) => (typeof v === 'string' ? parseJsonText(v) : typeof v === 'bigint' ? narrowInteger(v) : v),
 }
 
 export function classifySqliteError(err: unknown): FailureKind {

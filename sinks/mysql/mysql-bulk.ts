@@ -1,0 +1,135 @@
+import { Readable } from 'node:stream'
+import type mysql from 'mysql2/promise'
+import { quoteIdent } from '../../src/dialects/mysql.js'
+import { jsonText, naiveTimestamp, utcTimestamp } from '../../src/dialects/values.js'
+import { SinkWriteError } from '../../src/errors.js'
+import { faultPoint } from '../../src/faults.js'
+import type { ColumnInfo, Row } from '../../src/types.js'
+
+/** A value as MySQL takes it for its column: no Dates, objects or booleans left. */
+type Plain = string | number | bigint | Buffer | null
+
+export function plainValue(value: unknown, column: ColumnInfo): Plain {
+  if (value === null || value === undefined) return null
+  if (column.type === 'json') return jsonText(value)
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 1 : 0
+    case 'number':
+      if (!Number.isFinite(value)) throw new SinkWriteError(`column \`${column.name}\` cannot hold ${value}`, 'rejected')
+      return value
+    case 'bigint':
+      return value
+    case 'string':
+      // DATETIME has no zone: instants are stored in UTC, like the session's time_zone.
+      if (column.type === 'timestamptz') return utcWallClock(value)
+      if (column.type === 'timestamp') return plainTimestamp.test(value) ? value : (naiveTimestamp(value) ?? value)
+      return value
+  }
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+  if (value instanceof Date) return column.type === 'date' ? value.toISOString().slice(0, 10) : naiveTimestamp(value)!
+  return jsonText(value)
+}
+
+// What DATETIME takes as it is; anything else (a zone to drop) goes through naiveTimestamp.
+const plainTimestamp = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d{1,6})?$/
+
+/** The UTC wall-clock time of an instant (a text without a zone is taken as UTC). */
+function utcWallClock(text: string): string {
+  const iso = utcTimestamp(text)
+  return iso ? iso.slice(0, -1).replace('T', ' ') : text
+}
+
+// mysql_real_escape_string's set; valid while the session has no NO_BACKSLASH_ESCAPES.
+const sqlSpecial = /[\0\n\r\\'"\x1a]/
+const sqlSpecials = /[\0\n\r\\'"\x1a]/g
+const sqlEscapes: Record<string, string> = { '\0': '\\0', '\n': '\\n', '\r': '\\r', '\\': '\\\\', "'": "\\'", '"': '\\"', '\x1a': '\\Z' }
+
+export function sqlLiteral(value: Plain): string {
+  if (value === null) return 'NULL'
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value)
+  if (Buffer.isBuffer(value)) return `X'${value.toString('hex')}'`
+  return sqlSpecial.test(value) ? `'${value.replace(sqlSpecials, (c) => sqlEscapes[c]!)}'` : `'${value}'`
+}
+
+/**
+ * Multi-row `INSERT … VALUES (…),(…)`, split into statements below `maxBytes` (the server's
+ * max_allowed_packet bounds one statement). Upserts add `ON DUPLICATE KEY UPDATE`.
+ */
+export function insertStatements(
+  table: string,
+  columns: readonly ColumnInfo[],
+  primaryKey: readonly string[],
+  rows: readonly Row[],
+  upsert: boolean,
+  maxBytes: number,
+): string[] {
+  const head = `INSERT INTO ${quoteIdent(table)} (${columns.map((c) => quoteIdent(c.name)).join(', ')}) VALUES `
+  const tail = upsert ? onDuplicate(columns, primaryKey) : ''
+  const statements: string[] = []
+  let values: string[] = []
+  let size = 0
+  const half = rows.length >> 1
+  for (let i = 0; i < rows.length; i++) {
+    if (i === half) faultPoint('sink-write')
+    const row = rows[i]!
+    const tuple = `(${columns.map((c) => sqlLiteral(plainValue(row[c.name], c))).join(',')})`
+    if (values.length > 0 && size + tuple.length > maxBytes) {
+      statements.push(head + values.join(',') + tail)
+      values = []
+      size = 0
+    }
+    values.push(tuple)
+    size += tuple.length + 1
+  }
+  if (values.length > 0) statements.push(head + values.join(',') + tail)
+  return statements
+}
+
+/** `VALUES(col)` rather than MySQL 8's row alias, which MariaDB does not have. */
+function onDuplicate(columns: readonly ColumnInfo[], primaryKey: readonly string[]): string {
+  const keys = new Set(primaryKey)
+  const rest = columns.filter((c) => !keys.has(c.name))
+  // Updating the key to itself makes a duplicate a no-op when there is nothing else to update.
+  const targets = rest.length ? rest : columns.filter((c) => keys.has(c.name))
+  return ` ON DUPLICATE KEY UPDATE ${targets.map((c) => `${quoteIdent(c.name)} = VALUES(${quoteIdent(c.name)})`).join(', ')}`
+}
+
+// LOAD DATA's default field format: tab-separated, backslash escapes, \N for NULL.
+const loadSpecial = /[\\\t\n\r\0]/
+const loadSpecials = /[\\\t\n\r\0]/g
+const loadEscapes: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' }
+
+function loadField(value: Plain): string {
+  if (value === null) return '\\N'
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value)
+  // Bytes go as hex and are UNHEXed by the statement: raw bytes are not valid utf8mb4 text.
+  if (Buffer.isBuffer(value)) return value.toString('hex')
+  return loadSpecial.test(value) ? value.replace(loadSpecials, (c) => loadEscapes[c]!) : value
+}
+
+/** `LOAD DATA LOCAL INFILE` and the stream of rows it reads. */
+export function loadData(table: string, columns: readonly ColumnInfo[], rows: readonly Row[]): mysql.QueryOptions {
+  const targets = columns.map((c, i) => (c.type === 'bytes' ? `@v${i}` : quoteIdent(c.name)))
+  const sets = columns.flatMap((c, i) => (c.type === 'bytes' ? [`${quoteIdent(c.name)} = UNHEX(@v${i})`] : []))
+  const sql =
+    `LOAD DATA LOCAL INFILE 'ferry' INTO TABLE ${quoteIdent(table)} CHARACTER SET utf8mb4 ` +
+    `FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${targets.join(', ')})` +
+    (sets.length ? ` SET ${sets.join(', ')}` : '')
+  return { sql, infileStreamFactory: () => Readable.from(loadChunks(columns, rows)) }
+}
+
+function* loadChunks(columns: readonly ColumnInfo[], rows: readonly Row[]): Generator<Buffer> {
+  const half = rows.length >> 1
+  let chunk = ''
+  for (let i = 0; i < rows.length; i++) {
+    if (i === half) faultPoint('sink-write')
+    const row = rows[i]!
+    chunk += columns.map((c) => loadField(plainValue(row[c.name], c))).join('\t') + '\n'
+    if (chunk.length >= 65_536) {
+      yield Buffer.from(chunk)
+      chunk = ''
+    }
+  }
+  if (chunk) yield Buffer.from(chunk)
+}

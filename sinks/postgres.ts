@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type pg from 'pg'
+import { from as copyFrom } from 'pg-copy-streams'
+import {
+  classifyPgError,
+  connectPg,
+  createTableSql,
+  describeTable,
+  isConnectionError,
+  maxKey,
+  pgType,
+  quoteIdent,
+} from '../src/dialects/postgres.js'
+import { checkRows, jsonText } from '../src/dialects/values.js'
+import { type FailureKind, SinkWriteError } from '../src/errors.js'
+import { faultPoint } from '../src/faults.js'
+import { keyId } from '../src/keys.js'
+import type { PreparePlan, Sink, WriteKind } from '../src/sink.js'
+import type { ColumnInfo, Key, KeyRange, Row, TableSchema } from '../src/types.js'
+
+/**
+ * Writes PostgreSQL with `COPY … FROM STDIN` (text format), one transaction per batch. Upserts COPY
+ * into a session-local staging table, then `INSERT … SELECT … ON CONFLICT (key) DO UPDATE`. A lost
+ * connection is reopened by the next write, so retries can succeed.
+ */
+export class PostgresSink implements Sink {
+  readonly dialect = 'postgres'
+  readonly #config: pg.ClientConfig
+  #client?: pg.Client
+  #broken = false
+  /** Staging tables created in this session (they live until it ends). */
+  readonly #stages = new Set<string>()
+
+  constructor(config: pg.ClientConfig) {
+    this.#config = config
+  }
+
+  async open(): Promise<void> {
+    this.#broken = false
+    this.#stages.clear()
+    this.#client = await connectPg(this.#config, () => (this.#broken = true))
+  }
+
+  async #conn(): Promise<pg.Client> {
+    if (this.#broken) {
+      await this.close()
+      await this.open()
+    }
+    if (!this.#client) throw new Error('PostgresSink used before open()')
+    return this.#client
+  }
+
+  async describe(table: string): Promise<TableSchema | undefined> {
+    return describeTable(await this.#conn(), table)
+  }
+
+  async prepare(plan: PreparePlan): Promise<TableSchema> {
+    const client = await this.#conn()
+    const table = quoteIdent(plan.table)
+    await this.#transaction(client, async () => {
+      if (plan.mode === 'recreate') await client.query(`DROP TABLE IF EXISTS ${table}`)
+      if (!(await describeTable(client, plan.table))) await client.query(createTableSql(plan.table, plan.schema))
+      else if (plan.mode === 'truncate') await client.query(`TRUNCATE ${table}`)
+    })
+    this.#stages.clear()
+    return (await describeTable(client, plan.table))!
+  }
+
+  async write(target: TableSchema, rows: readonly Row[], kind: WriteKind): Promise<void> {
+    // numeric(p,s) and timestamps round extra digits without an error: refuse them first.
+    checkRows(target, rows)
+    const client = await this.#conn()
+    const into = kind === 'upsert' ? await this.#stage(client, target) : target.table
+    try {
+      await this.#transaction(client, async () => {
+        await copyRows(client, into, target.columns, rows)
+        if (kind === 'upsert') await client.query(upsertSql(target, into))
+      })
+    } catch (err) {
+      throw describeError(err)
+    }
+  }
+
+  async #transaction(client: pg.Client, body: () => Promise<void>): Promise<void> {
+    await client.query('BEGIN')
+    try {
+      await body()
+      await client.query('COMMIT')
+    } catch (err) {
+      if (isConnectionError(err)) this.#broken = true
+      else await client.query('ROLLBACK').catch(() => (this.#broken = true))
+      throw err
+    }
+  }
+
+  /** A temporary table shaped like the target, emptied at each commit. */
+  async #stage(client: pg.Client, target: TableSchema): Promise<string> {
+    const shape = [target.table, ...target.columns.map((c) => c.name)].join('\0')
+    const name = `ferry_stage_${createHash('sha1').update(shape).digest('hex').slice(0, 16)}`
+    if (!this.#stages.has(name)) {
+      const columns = target.columns.map((c) => quoteIdent(c.name)).join(', ')
+      await client.query(
+        `CREATE TEMP TABLE IF NOT EXISTS ${quoteIdent(name)} ON COMMIT DELETE ROWS AS SELECT ${columns} FROM ${quoteIdent(target.table)} WITH NO DATA`,
+      )
+      this.#stages.add(name)
+    }
+    return name
+  }
+
+  async maxKey(table: string, key: string, range: KeyRange): Promise<Key | undefined> {
+    return maxKey(await this.#conn(), table, key, range)
+  }
+
+  async existingKeys(table: string, key: string, keys: readonly Key[]): Promise<Set<string>> {
+    const k = quoteIdent(key)
+    const sql = `SELECT ${k} AS k FROM ${quoteIdent(table)} WHERE ${k} = ANY($1)`
+    const { rows } = await (await this.#conn()).query<{ k: Key }>(sql, [keys])
+    return new Set(rows.map((r) => keyId(r.k)))
+  }
+
+  async execute(statement: string): Promise<void> {
+    await (await this.#conn()).query(statement)
+  }
+
+  /** Indexes that back no constraint (primary key, unique, exclusion) are dropped and returned. */
+  async dropSecondaryIndexes(table: string): Promise<string[]> {
+    const client = await this.#conn()
+    const { rows } = await client.query<{ def: string; name: string }>(secondaryIndexesSql, [table])
+    await this.#transaction(client, async () => {
+      for (const index of rows) await client.query(`DROP INDEX ${index.name}`)
+    })
+    return rows.map((r) => r.def)
+  }
+
+  nativeType(column: ColumnInfo): string {
+    return pgType(column)
+  }
+
+  classify(err: unknown): FailureKind {
+    return classifyPgError(err)
+  }
+
+  async close(): Promise<void> {
+    const client = this.#client
+    this.#client = undefined
+    await client?.end().catch(() => {})
+  }
+}
+
+const secondaryIndexesSql = `
+SELECT pg_get_indexdef(i.indexrelid) AS def, quote_ident(n.nspname) || '.' || quote_ident(ic.relname) AS name
+FROM pg_index i
+JOIN pg_class c ON c.oid = i.indrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_class ic ON ic.oid = i.indexrelid
+WHERE c.relname = $1 AND n.nspname = current_schema()
+  AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = i.indexrelid)`
+
+function upsertSql(target: TableSchema, stage: string): string {
+  const names = target.columns.map((c) => quoteIdent(c.name)).join(', ')
+  const keys = new Set(target.primaryKey)
+  const updates = target.columns
+    .filter((c) => !keys.has(c.name))
+    .map((c) => `${quoteIdent(c.name)} = EXCLUDED.${quoteIdent(c.name)}`)
+  const action = updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING'
+  return `INSERT INTO ${quoteIdent(target.table)} (${names}) SELECT ${names} FROM ${quoteIdent(stage)} ON CONFLICT (${target.primaryKey.map(quoteIdent).join(', ')}) ${action}`
+}
+
+async function copyRows(client: pg.Client, table: string, columns: readonly ColumnInfo[], rows: readonly Row[]) {
+  const names = columns.map((c) => quoteIdent(c.name)).join(', ')
+  const copy = client.query(copyFrom(`COPY ${quoteIdent(table)} (${names}) FROM STDIN`))
+  await pipeline(Readable.from(copyText(columns, rows)), copy)
+}
+
+/** The rows in COPY text format, in chunks of about 64 KiB. */
+function* copyText(columns: readonly ColumnInfo[], rows: readonly Row[]): Generator<string> {
+  const half = rows.length >> 1
+  let chunk = ''
+  for (let i = 0; i < rows.length; i++) {
+    if (i === half) faultPoint('sink-write')
+    const row = rows[i]!
+    let line = ''
+    for (let c = 0; c < columns.length; c++) {
+      if (c > 0) line += '\t'
+      line += copyField(row[columns[c]!.name], columns[c]!)
+    }
+    chunk += line + '\n'
+    if (chunk.length >= 65_536) {
+      yield chunk
+      chunk = ''
+    }
+  }
+  if (chunk) yield chunk
+}
+
+// https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.2 (text format)
+const copySpecial = /[\\\n\r\t]/
+const copySpecials = /[\\\n\r\t]/g
+const copyEscapes: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+
+function escapeCopy(text: string): string {
+  return copySpecial.test(text) ? text.replace(copySpecials, (c) => copyEscapes[c]!) : text
+}
+
+export function copyField(value: unknown, column: ColumnInfo): string {
+  if (value === null || value === undefined) return '\\N'
+  // Parsed JSON: a string here is a JSON string value, not JSON text.
+  if (column.type === 'json') return escapeCopy(jsonText(value))
+  switch (typeof value) {
+    case 'string':
+      return escapeCopy(value)
+    case 'number':
+    case 'bigint':
+      return String(value)
+    case 'boolean':
+      return value ? 'true' : 'false'
+  }
+  if (value instanceof Uint8Array) {
+    return `\\\\x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}`
+  }
+  if (value instanceof Date) return column.type === 'date' ? value.toISOString().slice(0, 10) : value.toISOString()
+  return escapeCopy(jsonText(value))
+}
+
+/** The driver's error with what PostgreSQL says about where it happened (column, COPY line). */
+function describeError(err: unknown): unknown {
+  const e = err as Partial<pg.DatabaseError>
+  if (err instanceof SinkWriteError || typeof e.message !== 'string') return err
+  const column = e.column ?? /\bcolumn (.+?): /.exec(e.where ?? '')?.[1]
+  const parts = [e.message, column && `column \`${column}\``, e.detail?.slice(0, 300)]
+  return new SinkWriteError(parts.filter(Boolean).join('; '), classifyPgError(err), { cause: err })
+}

@@ -1,0 +1,185 @@
+import type mysql from 'mysql2/promise'
+import { narrowInteger } from '../keys.js'
+import type { ColumnInfo, LogicalType, Row, TableSchema } from '../types.js'
+import { quoteIdent } from './mysql.js'
+import { naiveTimestamp, parseJsonText, textLength, utcTimestamp } from './values.js'
+
+interface CatalogColumn {
+  name: string
+  dataType: string
+  columnType: string
+  nullable: string
+  precision: string | number | null
+  scale: string | number | null
+  comment: string
+}
+
+const columnsSql = `SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType, IS_NULLABLE AS nullable,
+  NUMERIC_PRECISION AS \`precision\`, NUMERIC_SCALE AS scale, COLUMN_COMMENT AS comment
+FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`
+const keySql = `SELECT COLUMN_NAME AS name FROM information_schema.KEY_COLUMN_USAGE
+WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION`
+const jsonChecksSql = `SELECT CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS
+WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = ?`
+
+/**
+ * A column's logical type where MySQL has no type of its own for it (`DATETIME(6)` holding UTC
+ * instants, `CHAR(36)` holding UUIDs), so that it survives a trip through MySQL.
+ */
+const markedTypes = new Set<string>(['timestamptz', 'uuid', 'decimal', 'json'])
+const mark = (type: LogicalType): string => ` COMMENT 'ferry:${type}'`
+
+export async function describeTable(
+  conn: mysql.Connection,
+  mariadb: boolean,
+  table: string,
+): Promise<TableSchema | undefined> {
+  const [rows] = await conn.query<(CatalogColumn & mysql.RowDataPacket)[]>(columnsSql, [table])
+  if (rows.length === 0) return undefined
+  const [keys] = await conn.query<mysql.RowDataPacket[]>(keySql, [table])
+  const json = mariadb ? await jsonColumns(conn, table) : new Set<string>()
+  const columns = rows.map((c): ColumnInfo => {
+    const type = json.has(c.name) ? 'json' : logicalType(c)
+    const decimal = type === 'decimal' && c.precision !== null && c.dataType !== 'bigint'
+    return {
+      name: c.name,
+      nativeType: c.columnType,
+      type,
+      nullable: c.nullable === 'YES',
+      ...(decimal && { precision: Number(c.precision), scale: Number(c.scale ?? 0) }),
+      ...(c.dataType === 'bigint' && type === 'decimal' && { precision: 20, scale: 0 }),
+    }
+  })
+  return { table, columns, primaryKey: keys.map((k) => String(k.name)) }
+}
+
+/** MariaDB's JSON columns: LONGTEXT with the `json_valid` check it adds for them. */
+async function jsonColumns(conn: mysql.Connection, table: string): Promise<Set<string>> {
+  const [checks] = await conn.query<mysql.RowDataPacket[]>(jsonChecksSql, [table])
+  const names = checks.map((c) => /^json_valid\(`((?:[^`]|``)+)`\)$/.exec(String(c.clause))?.[1])
+  return new Set(names.flatMap((n) => (n ? [n.replaceAll('``', '`')] : [])))
+}
+
+function logicalType(c: CatalogColumn): LogicalType {
+  const marked = /^ferry:(\w+)$/.exec(c.comment)?.[1]
+  if (marked && markedTypes.has(marked)) return marked as LogicalType
+  const unsigned = /unsigned/i.test(c.columnType)
+  switch (c.dataType.toLowerCase()) {
+    case 'tinyint':
+      return /^tinyint\(1\)/i.test(c.columnType) ? 'boolean' : 'integer'
+    case 'smallint':
+    case 'mediumint':
+    case 'year':
+      return 'integer'
+    case 'int':
+    case 'integer':
+      return unsigned ? 'bigint' : 'integer'
+    case 'bigint':
+      // BIGINT UNSIGNED reaches 2^64-1, past any signed 64-bit type.
+      return unsigned ? 'decimal' : 'bigint'
+    case 'decimal':
+    case 'numeric':
+      return 'decimal'
+    case 'float':
+    case 'double':
+    case 'real':
+      return 'float'
+    case 'date':
+      return 'date'
+    case 'datetime':
+      return 'timestamp'
+    case 'timestamp':
+      // TIMESTAMP stores an instant (read in the session's UTC).
+      return 'timestamptz'
+    case 'json':
+      return 'json'
+    case 'uuid':
+      return 'uuid'
+    case 'binary':
+    case 'varbinary':
+    case 'tinyblob':
+    case 'blob':
+    case 'mediumblob':
+    case 'longblob':
+    case 'bit':
+      return 'bytes'
+    default:
+      return 'text'
+  }
+}
+
+/** Logical type → MySQL type; `key` columns need a bounded length to be indexed. */
+export function mysqlType(column: ColumnInfo, key: boolean): string {
+  switch (column.type) {
+    case 'integer':
+      return 'INT'
+    case 'bigint':
+      return 'BIGINT'
+    case 'decimal': {
+      const { precision: p, scale: s = 0 } = column
+      if (p === undefined) return 'DECIMAL(65,30)'
+      // Wider than MySQL's DECIMAL(65,30): kept exact as text.
+      if (p > 65 || s > 30 || s > p) return `${key ? 'VARCHAR(255)' : 'LONGTEXT'}${mark('decimal')}`
+      return `DECIMAL(${p},${s})`
+    }
+    case 'float':
+      return 'DOUBLE'
+    case 'boolean':
+      return 'BOOLEAN'
+    case 'text': {
+      const length = textLength(column)
+      if (length !== undefined && length <= 2000) return `VARCHAR(${length})`
+      return key ? 'VARCHAR(255)' : 'LONGTEXT'
+    }
+    case 'date':
+      return 'DATE'
+    case 'timestamp':
+      return 'DATETIME(6)'
+    case 'timestamptz':
+      // Not TIMESTAMP: it only reaches from 1970 to 2038.
+      return `DATETIME(6)${mark('timestamptz')}`
+    case 'json':
+      return key ? `VARCHAR(255)${mark('json')}` : 'JSON'
+    case 'bytes':
+      return key ? 'VARBINARY(255)' : 'LONGBLOB'
+    case 'uuid':
+      return `CHAR(36) CHARACTER SET ascii COLLATE ascii_bin${mark('uuid')}`
+  }
+}
+
+export function createTableSql(table: string, schema: TableSchema): string {
+  const keys = new Set(schema.primaryKey)
+  const columns = schema.columns.map(
+    (c) => `${quoteIdent(c.name)} ${mysqlType(c, keys.has(c.name))}${c.nullable ? '' : ' NOT NULL'}`,
+  )
+  if (schema.primaryKey.length > 0) {
+    columns.push(`PRIMARY KEY (${schema.primaryKey.map(quoteIdent).join(', ')})`)
+  }
+  // A binary collation: keys differing only in case or accents stay distinct, and sort as in
+  // PostgreSQL's C collation and SQLite.
+  return `CREATE TABLE ${quoteIdent(table)} (${columns.join(', ')}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`
+}
+
+/** Turns what mysql2 hands over (with the `exact` options) into the shared value forms. */
+export function rowDecoder(schema: TableSchema): (row: Row) => void {
+  const steps = schema.columns.flatMap((c) => {
+    const decode = decoders[c.type]
+    return decode ? [[c.name, decode] as const] : []
+  })
+  return (row) => {
+    for (const [name, decode] of steps) {
+      const v = row[name]
+      if (v !== null && v !== undefined) row[name] = decode(v)
+    }
+  }
+}
+
+const decoders: Partial<Record<LogicalType, (v: unknown) => unknown>> = {
+  bigint: (v) => (typeof v === 'string' ? narrowInteger(BigInt(v)) : v),
+  // tinyint(1) holding something other than 0/1 stays a number rather than lose its value.
+  boolean: (v) => (v === 0 || v === 1 ? v === 1 : v),
+  timestamp: (v) => naiveTimestamp(v) ?? v,
+  timestamptz: (v) => (typeof v === 'string' ? (utcTimestamp(`${v}Z`) ?? v) : v),
+  json: (v) => (typeof v === 'string' ? parseJsonText(v) : v),
+  decimal: (v) => String(v),
+}

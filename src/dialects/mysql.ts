@@ -1,0 +1,151 @@
+import mysql from 'mysql2/promise'
+import type { ConnectionOptions } from '../config.js'
+import { ConfigError, type FailureKind, SinkWriteError } from '../errors.js'
+import { keyId, narrowInteger } from '../keys.js'
+import type { Key, KeyRange } from '../types.js'
+
+/**
+ * Options that make mysql2 hand values over exactly: BIGINT and DECIMAL as strings (narrowed to
+ * numbers where safe by the decoders), dates and JSON as text, utf8mb4 throughout.
+ */
+const exact: mysql.ConnectionOptions = {
+  charset: 'utf8mb4',
+  supportBigNumbers: true,
+  bigNumberStrings: true,
+  decimalNumbers: false,
+  dateStrings: true,
+  jsonStrings: true,
+  timezone: 'Z',
+  multipleStatements: false,
+}
+
+// Strict: a value the column cannot hold is an error, never a silent truncation or a zero date.
+// NO_AUTO_VALUE_ON_ZERO: a key 0 is stored as 0, not as the next AUTO_INCREMENT value.
+const sessionSql =
+  "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO', time_zone = '+00:00'"
+
+/** mysql2 options from a `mysql://` / `mariadb://` URL or `{ dialect: 'mysql', host, … }` options. */
+export function mysqlOptions(connection: string | ConnectionOptions): mysql.ConnectionOptions {
+  if (typeof connection !== 'string') {
+    const { dialect: _, ...options } = connection
+    return { ...(options as mysql.ConnectionOptions), ...exact }
+  }
+  const url = new URL(connection)
+  const database = decodeURIComponent(url.pathname.slice(1))
+  if (!url.hostname) throw new ConfigError(`mysql URL \`${url.protocol}//…\` names no host`)
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: url.port ? Number(url.port) : 3306,
+    user: decodeURIComponent(url.username) || 'root',
+    ...(url.password && { password: decodeURIComponent(url.password) }),
+    ...(database && { database }),
+    ...exact,
+  }
+}
+
+export interface MysqlSession {
+  readonly conn: mysql.Connection
+  /** MariaDB keeps JSON columns as LONGTEXT with a `json_valid` check; MySQL has a JSON type. */
+  readonly mariadb: boolean
+  readonly maxPacket: number
+}
+
+export async function connectMysql(options: mysql.ConnectionOptions, onBroken: () => void): Promise<MysqlSession> {
+  const conn = await mysql.createConnection(options)
+  // A connection lost while idle emits 'error'; without a listener the process would crash.
+  conn.on('error', onBroken)
+  try {
+    await conn.query(sessionSql)
+    const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v, @@max_allowed_packet AS p')
+    return { conn, mariadb: /mariadb/i.test(String(rows[0]!.v)), maxPacket: Number(rows[0]!.p) }
+  } catch (err) {
+    conn.destroy()
+    throw err
+  }
+}
+
+export function quoteIdent(name: string): string {
+  if (name.includes('\0')) throw new ConfigError(`identifier ${JSON.stringify(name)} contains a NUL`)
+  return `\`${name.replaceAll('`', '``')}\``
+}
+
+/** `WHERE` clause and `?` parameters for a user filter ANDed with a key range. */
+export function whereClause(key: string, range: KeyRange, where?: string): [string, Key[]] {
+  const conditions: string[] = []
+  const params: Key[] = []
+  if (where) conditions.push(`(${where})`)
+  if (range.gt !== undefined) {
+    conditions.push(`${quoteIdent(key)} > ?`)
+    params.push(range.gt)
+  }
+  if (range.lte !== undefined) {
+    conditions.push(`${quoteIdent(key)} <= ?`)
+    params.push(range.lte)
+  }
+  return [conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '', params]
+}
+
+// mysql2's column type code of BIGINT (MYSQL_TYPE_LONGLONG).
+const longlong = 8
+
+/** BIGINT keys arrive as strings (bigNumberStrings); everything else as the driver reads it. */
+export function decodeKey(value: unknown, field: mysql.FieldPacket | undefined): Key {
+  const bigint = field?.columnType === longlong && typeof value === 'string'
+  return bigint ? narrowInteger(BigInt(value)) : (value as Key)
+}
+
+export async function maxKey(
+  conn: mysql.Connection,
+  table: string,
+  key: string,
+  range: KeyRange,
+  where?: string,
+): Promise<Key | undefined> {
+  const [clause, params] = whereClause(key, range, where)
+  const k = quoteIdent(key)
+  const sql = `SELECT ${k} AS k FROM ${quoteIdent(table)}${clause} ORDER BY ${k} DESC LIMIT 1`
+  const [rows, fields] = await conn.query<mysql.RowDataPacket[]>(sql, params)
+  return rows.length ? decodeKey(rows[0]!.k, fields[0]) : undefined
+}
+
+export async function existingKeys(
+  conn: mysql.Connection,
+  table: string,
+  key: string,
+  keys: readonly Key[],
+): Promise<Set<string>> {
+  const found = new Set<string>()
+  const k = quoteIdent(key)
+  for (let i = 0; i < keys.length; i += 1000) {
+    const slice = keys.slice(i, i + 1000)
+    const sql = `SELECT ${k} AS k FROM ${quoteIdent(table)} WHERE ${k} IN (?)`
+    const [rows, fields] = await conn.query<mysql.RowDataPacket[]>(sql, [slice])
+    for (const row of rows) found.add(keyId(decodeKey(row.k, fields[0])))
+  }
+  return found
+}
+
+// https://mariadb.com/kb/en/mariadb-error-code-reference/
+const rejected = new Set([
+  1048, 1062, 1118, 1153, 1263, 1264, 1265, 1292, 1366, 1406, 1451, 1452, 1690, 3140, 3819, 4025, 4078,
+])
+const transient = new Set([1040, 1053, 1205, 1213, 1317, 2006, 2013, 1927])
+const networkCodes = /^(PROTOCOL_CONNECTION_LOST|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EHOSTUNREACH|PROTOCOL_SEQUENCE_TIMEOUT)$/
+
+/** Server error numbers and client codes → what retrying can do. */
+export function classifyMysqlError(err: unknown): FailureKind {
+  if (err instanceof SinkWriteError) return err.kind
+  const { errno, code, fatal } = err as { errno?: unknown; code?: unknown; fatal?: unknown }
+  if (typeof code === 'string' && networkCodes.test(code)) return 'transient'
+  // No server error number: the client lost or closed its connection.
+  if (typeof errno !== 'number') return 'transient'
+  if (rejected.has(errno)) return 'rejected'
+  return transient.has(errno) || fatal === true ? 'transient' : 'fatal'
+}
+
+/** Whether the connection must be replaced before the next statement. */
+export function isConnectionError(err: unknown): boolean {
+  if (err instanceof SinkWriteError) return false
+  const { code, fatal, errno } = err as { code?: unknown; fatal?: unknown; errno?: unknown }
+  return fatal === true || (typeof code === 'string' && networkCodes.test(code)) || errno === undefined
+}

@@ -1,0 +1,233 @@
+import pg from 'pg'
+import type { ConnectionOptions } from '../config.js'
+import { ConfigError, type FailureKind, SinkWriteError } from '../errors.js'
+import { narrowInteger } from '../keys.js'
+import type { ColumnInfo, Key, KeyRange, LogicalType, TableSchema } from '../types.js'
+import { textLength, utcTimestamp } from './values.js'
+
+const identity = (text: string): string => text
+
+// Text-format parsers by type OID (pg_type.oid). Types not listed arrive as the server's text, so
+// nothing is rounded (int8, numeric) or shifted into the machine's time zone (date, timestamp).
+const parsers = new Map<number, (text: string) => unknown>([
+  [16, (t) => t === 't'],
+  [17, (t) => Buffer.from(t.slice(2), 'hex')],
+  [20, (t) => narrowInteger(BigInt(t))],
+  [21, Number],
+  [23, Number],
+  [26, Number],
+  [114, JSON.parse],
+  [700, Number],
+  [701, Number],
+  [1184, (t) => utcTimestamp(t) ?? t],
+  [3802, JSON.parse],
+])
+
+/** Per-client parsers (never pg's global ones), so other code using pg is left alone. */
+export const pgTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: string) =>
+    format === 'binary' ? identity : (parsers.get(oid) ?? identity)) as pg.CustomTypesConfig['getTypeParser'],
+}
+
+// Session settings the parsers above rely on: UTC output for timestamptz, ISO dates, hex bytea.
+const sessionOptions = '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c bytea_output=hex -c extra_float_digits=1'
+
+/** A pg client config from a `postgres://` URL or `{ dialect: 'postgres', host, … }` options. */
+export function pgConfig(connection: string | ConnectionOptions): pg.ClientConfig {
+  const base: pg.ClientConfig =
+    typeof connection === 'string'
+      ? { connectionString: connection, options: urlOptions(connection) }
+      : (({ dialect: _, ...options }) => options as pg.ClientConfig)(connection)
+  const options = [base.options, sessionOptions].filter(Boolean).join(' ')
+  return { ...base, options, types: pgTypes }
+}
+
+/** The URL's own `?options=-c search_path=…`, which ours would otherwise replace. */
+function urlOptions(url: string): string | undefined {
+  try {
+    return new URL(url).searchParams.get('options') ?? undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Opens a client; a connection lost while idle marks it broken instead of crashing the process. */
+export async function connectPg(config: pg.ClientConfig, onBroken: () => void): Promise<pg.Client> {
+  const client = new pg.Client(config)
+  client.on('error', onBroken)
+  await client.connect()
+  return client
+}
+
+export function quoteIdent(name: string): string {
+  if (name.includes('\0')) throw new ConfigError(`identifier ${JSON.stringify(name)} contains a NUL`)
+  return `"${name.replaceAll('"', '""')}"`
+}
+
+/** `WHERE` clause with `$n` parameters for a user filter ANDed with a key range. */
+export function whereClause(key: string, range: KeyRange, where?: string, first = 1): [string, Key[]] {
+  const conditions: string[] = []
+  const params: Key[] = []
+  if (where) conditions.push(`(${where})`)
+  if (range.gt !== undefined) {
+    params.push(range.gt)
+    conditions.push(`${quoteIdent(key)} > $${first + params.length - 1}`)
+  }
+  if (range.lte !== undefined) {
+    params.push(range.lte)
+    conditions.push(`${quoteIdent(key)} <= $${first + params.length - 1}`)
+  }
+  return [conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '', params]
+}
+
+const logicalTypes: Record<string, LogicalType> = {
+  int2: 'integer',
+  int4: 'integer',
+  int8: 'bigint',
+  numeric: 'decimal',
+  float4: 'float',
+  float8: 'float',
+  bool: 'boolean',
+  date: 'date',
+  timestamp: 'timestamp',
+  timestamptz: 'timestamptz',
+  json: 'json',
+  jsonb: 'json',
+  bytea: 'bytes',
+  uuid: 'uuid',
+}
+
+interface CatalogColumn {
+  name: string
+  native: string
+  base: string
+  notnull: boolean
+  precision: number | null
+  scale: number | null
+  pk: number | null
+}
+
+// One catalog query: columns in order, the base type (and typmod) of domains, numeric precision
+// and scale from the typmod, the primary key.
+const describeSql = `
+SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS native,
+       COALESCE(bt.typname, t.typname) AS base, a.attnotnull AS notnull,
+       CASE WHEN COALESCE(bt.oid, t.oid) = 1700 AND m.mod >= 4 THEN ((m.mod - 4) >> 16) & 65535 END AS precision,
+       CASE WHEN COALESCE(bt.oid, t.oid) = 1700 AND m.mod >= 4 THEN (m.mod - 4) & 65535 END AS scale,
+       array_position(i.indkey::int2[], a.attnum) AS pk
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
+CROSS JOIN LATERAL (SELECT CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END AS mod) m
+LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
+WHERE c.relname = $1 AND n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+ORDER BY a.attnum`
+
+/** The table in the current schema, or undefined when there is none of that name. */
+export async function describeTable(client: pg.ClientBase, table: string): Promise<TableSchema | undefined> {
+  const { rows } = await client.query<CatalogColumn>(describeSql, [table])
+  if (rows.length === 0) return undefined
+  const columns = rows.map(
+    (c): ColumnInfo => ({
+      name: c.name,
+      nativeType: c.native,
+      type: logicalTypes[c.base] ?? 'text',
+      nullable: !c.notnull,
+      ...(c.precision !== null && { precision: c.precision }),
+      ...(c.scale !== null && { scale: c.scale }),
+    }),
+  )
+  const primaryKey = rows
+    .filter((c) => c.pk !== null)
+    .sort((a, b) => a.pk! - b.pk!)
+    .map((c) => c.name)
+  return { table, columns, primaryKey }
+}
+
+/** Logical type → PostgreSQL type; character lengths and decimal precision carry over. */
+export function pgType(column: ColumnInfo): string {
+  switch (column.type) {
+    case 'decimal':
+      // numeric allows 1000 digits; a wider declaration keeps its values without a limit.
+      if (column.precision === undefined || column.precision > 1000) return 'numeric'
+      return `numeric(${column.precision},${Math.min(column.scale ?? 0, column.precision)})`
+    case 'text': {
+      const length = textLength(column)
+      // varchar, never char(n): char pads with spaces, so values would not come back as they went.
+      return length !== undefined && length <= 10_485_760 ? `varchar(${length})` : 'text'
+    }
+    case 'integer':
+      return 'integer'
+    case 'bigint':
+      return 'bigint'
+    case 'float':
+      return 'double precision'
+    case 'boolean':
+      return 'boolean'
+    case 'date':
+      return 'date'
+    case 'timestamp':
+      return 'timestamp'
+    case 'timestamptz':
+      return 'timestamptz'
+    case 'json':
+      return 'jsonb'
+    case 'bytes':
+      return 'bytea'
+    case 'uuid':
+      return 'uuid'
+  }
+}
+
+export function createTableSql(table: string, schema: TableSchema): string {
+  const columns = schema.columns.map(
+    (c) => `${quoteIdent(c.name)} ${pgType(c)}${c.nullable ? '' : ' NOT NULL'}`,
+  )
+  if (schema.primaryKey.length > 0) {
+    columns.push(`PRIMARY KEY (${schema.primaryKey.map(quoteIdent).join(', ')})`)
+  }
+  return `CREATE TABLE ${quoteIdent(table)} (${columns.join(', ')})`
+}
+
+/** The largest key in the range; ORDER BY works for every key type, MAX() not for uuid. */
+export async function maxKey(
+  client: pg.ClientBase,
+  table: string,
+  key: string,
+  range: KeyRange,
+  where?: string,
+): Promise<Key | undefined> {
+  const [clause, params] = whereClause(key, range, where)
+  const k = quoteIdent(key)
+  const sql = `SELECT ${k} AS k FROM ${quoteIdent(table)}${clause} ORDER BY ${k} DESC LIMIT 1`
+  const { rows } = await client.query<{ k: Key }>(sql, params)
+  return rows[0]?.k ?? undefined
+}
+
+const transientCodes = new Set(['40001', '40P01', '55P03', '57014', '57P01', '57P02', '57P03'])
+const networkCodes = /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN)$/
+
+/** SQLSTATE classes → what retrying can do; see https://www.postgresql.org/docs/current/errcodes-appendix.html */
+export function classifyPgError(err: unknown): FailureKind {
+  if (err instanceof SinkWriteError) return err.kind
+  const code = (err as { code?: unknown }).code
+  if (typeof code !== 'string') return 'transient'
+  if (networkCodes.test(code)) return 'transient'
+  if (code.length !== 5) return 'fatal'
+  if (transientCodes.has(code)) return 'transient'
+  const cls = code.slice(0, 2)
+  if (cls === '08' || cls === '53') return 'transient'
+  // 21 cardinality, 22 data exception, 23 integrity, 54 row too large for an index: one row's fault.
+  if (cls === '21' || cls === '22' || cls === '23' || cls === '54') return 'rejected'
+  return 'fatal'
+}
+
+/** Whether the error leaves the client unusable, so the next write must reconnect. */
+export function isConnectionError(err: unknown): boolean {
+  if (err instanceof SinkWriteError) return false
+  const code = (err as { code?: unknown }).code
+  if (typeof code !== 'string') return true
+  return networkCodes.test(code) || code.startsWith('08') || code.startsWith('57P')
+}

@@ -1,0 +1,188 @@
+/**
+ * How values travel between engines, whatever engine they came from: integers as numbers (bigint
+ * beyond 2^53), decimals as strings, dates as `YYYY-MM-DD`, timestamps as `YYYY-MM-DD HH:MM:SS.ffffff`,
+ * timestamps with time zone as UTC ISO strings `YYYY-MM-DDTHH:MM:SS.ffffffZ`, JSON parsed, bytes as
+ * Buffers, UUIDs as strings. Fractions of seconds lose their trailing zeros. The
+ * helpers here convert to those forms and check what a target can hold.
+ */
+import { SinkWriteError } from '../errors.js'
+import type { ColumnInfo, Row, TableSchema } from '../types.js'
+
+const timestampPattern =
+  /^(\d{4,})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?\s*(Z|[+-]\d\d(?::?\d\d(?::?\d\d)?)?)?$/i
+
+interface TimestampParts {
+  readonly date: string
+  readonly time: string
+  /** Digits after the point, without trailing zeros. */
+  readonly fraction: string
+  /** Seconds east of UTC, or undefined when the text has no zone. */
+  readonly offset?: number
+}
+
+function parseTimestamp(text: string): TimestampParts | undefined {
+  const m = timestampPattern.exec(text.trim())
+  if (!m) return undefined
+  const fraction = (m[7] ?? '').replace(/0+$/, '')
+  const parts = { date: `${m[1]}-${m[2]}-${m[3]}`, time: `${m[4]}:${m[5]}:${m[6]}`, fraction }
+  return m[8] === undefined ? parts : { ...parts, offset: offsetSeconds(m[8]) }
+}
+
+function offsetSeconds(zone: string): number {
+  if (zone.toUpperCase() === 'Z') return 0
+  const digits = zone.slice(1).replaceAll(':', '')
+  const seconds = Number(digits.slice(0, 2)) * 3600 + Number(digits.slice(2, 4) || 0) * 60 + Number(digits.slice(4, 6) || 0)
+  return zone.startsWith('-') ? -seconds : seconds
+}
+
+/** Shifts a wall-clock time by `-offset` seconds, exactly: the fraction is kept aside. */
+function toUtc(parts: TimestampParts): { date: string; time: string } {
+  if (!parts.offset) return parts
+  const [y, mo, d] = parts.date.split('-').map(Number) as [number, number, number]
+  const [h, mi, s] = parts.time.split(':').map(Number) as [number, number, number]
+  const at = new Date(0)
+  // setUTCFullYear, unlike Date.UTC, does not read years 0-99 as 1900-1999.
+  at.setUTCFullYear(y, mo - 1, d)
+  at.setUTCHours(h, mi, s - parts.offset, 0)
+  const pad = (n: number, width = 2) => String(n).padStart(width, '0')
+  return {
+    date: `${pad(at.getUTCFullYear(), 4)}-${pad(at.getUTCMonth() + 1)}-${pad(at.getUTCDate())}`,
+    time: `${pad(at.getUTCHours())}:${pad(at.getUTCMinutes())}:${pad(at.getUTCSeconds())}`,
+  }
+}
+
+function withFraction(time: string, fraction: string): string {
+  return fraction ? `${time}.${fraction}` : time
+}
+
+/** `2000-01-01T12:00:00.5+02:00` → `2000-01-01T10:00:00.5Z`; undefined when not a timestamp. */
+export function utcTimestamp(value: unknown): string | undefined {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : utcTimestamp(value.toISOString())
+  if (typeof value !== 'string') return undefined
+  const parts = parseTimestamp(value)
+  if (!parts) return undefined
+  const utc = toUtc(parts)
+  return `${utc.date}T${withFraction(utc.time, parts.fraction)}Z`
+}
+
+/**
+ * `2000-01-01T12:00:00.500+02` → `2000-01-01 12:00:00.5`: the wall-clock time, a zone dropped as
+ * PostgreSQL's `timestamp` input does; a Date is read in UTC. Undefined when not a timestamp.
+ */
+export function naiveTimestamp(value: unknown): string | undefined {
+  if (value instanceof Date) return naiveTimestamp(utcTimestamp(value))
+  if (typeof value !== 'string') return undefined
+  const parts = parseTimestamp(value)
+  return parts && `${parts.date} ${withFraction(parts.time, parts.fraction)}`
+}
+
+/** Digits after the point of a timestamp text, trailing zeros left out. */
+export function fractionDigits(value: unknown): number {
+  const parts = typeof value === 'string' ? parseTimestamp(value) : undefined
+  return parts?.fraction.length ?? 0
+}
+
+/** JSON text of a parsed value; bigints (from exact integer columns) become JSON numbers. */
+export function jsonText(value: unknown): string {
+  try {
+    // Without a replacer JSON.stringify is several times faster; it throws only on a bigint.
+    return JSON.stringify(value)
+  } catch {
+    return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `\u0000bigint:${v}` : v)).replace(
+      /"\\u0000bigint:(-?\d+)"/g,
+      '$1',
+    )
+  }
+}
+
+export function parseJsonText(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+/**
+ * The declared length of a character column, read from its native type (`varchar(20)`,
+ * `character varying(20)`, `CHAR(3)`), so lengths carry over between engines.
+ */
+export function textLength(column: Pick<ColumnInfo, 'type' | 'nativeType'>): number | undefined {
+  if (column.type !== 'text') return undefined
+  const m = /^\s*(?:national\s+)?(?:n?varchar|character varying|n?char|character|varchar2)\s*\(\s*(\d+)\s*\)/i.exec(column.nativeType)
+  return m ? Number(m[1]) : undefined
+}
+
+/** Digits before and after the point of a decimal text, or undefined when it is not one. */
+function decimalDigits(text: string): { whole: number; fraction: number } | undefined {
+  const plain = /^[+-]?0*(\d*?)(?:\.(\d*?)0*)?$/.exec(text)
+  if (plain) return { whole: plain[1]!.length, fraction: plain[2]?.length ?? 0 }
+  const m = /^[+-]?(\d*)(?:\.(\d*))?e([+-]?\d+)$/i.exec(text.trim())
+  if (!m || (m[1] === '' && !m[2])) return undefined
+  // Shift the point by the exponent, then count as above.
+  const digits = m[1]! + (m[2] ?? '')
+  const point = m[1]!.length + Number(m[3])
+  if (point <= 0) return decimalDigits(`0.${'0'.repeat(-point)}${digits}`)
+  if (point >= digits.length) return decimalDigits(digits.padEnd(point, '0'))
+  return decimalDigits(`${digits.slice(0, point)}.${digits.slice(point)}`)
+}
+
+function decimalReason(value: unknown, column: ColumnInfo): string | undefined {
+  if (column.precision === undefined && column.scale === undefined) return undefined
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'bigint') return undefined
+  const digits = decimalDigits(String(value))
+  if (!digits) return undefined
+  const scale = column.scale ?? 0
+  if (digits.fraction > scale) return `${String(value)} has more than ${scale} digits after the point`
+  if (column.precision !== undefined && digits.whole > column.precision - scale) {
+    return `${String(value)} has more than ${column.precision - scale} digits before the point`
+  }
+  return undefined
+}
+
+// UTF-8 cannot encode half a surrogate pair: drivers would silently write U+FFFD instead.
+const anySurrogate = /[\uD800-\uDFFF]/
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+const longFraction = /\.\d{7}/
+
+type Check = (value: unknown) => string | undefined
+
+/**
+ * What to check in a column's values: what the engines would otherwise round without an error
+ * (decimals with more digits after the point than the scale, fractions of seconds beyond
+ * microseconds) and text UTF-8 cannot encode.
+ */
+function checkFor(column: ColumnInfo): Check | undefined {
+  switch (column.type) {
+    case 'decimal':
+      return (v) => decimalReason(v, column)
+    case 'timestamp':
+    case 'timestamptz':
+      return (v) =>
+        typeof v === 'string' && longFraction.test(v) && fractionDigits(v) > 6 ? `${v} is more precise than microseconds` : undefined
+    case 'text':
+      return (v) =>
+        typeof v === 'string' && anySurrogate.test(v) && loneSurrogate.test(v) ? 'the text holds a lone UTF-16 surrogate' : undefined
+    default:
+      return undefined
+  }
+}
+
+/** Throws a rejected-row error naming the first value of `rows` that its column cannot hold exactly. */
+export function checkRows(target: TableSchema, rows: readonly Row[]): void {
+  const checks = target.columns.flatMap((c) => {
+    const check = checkFor(c)
+    return check ? [[c.name, check] as const] : []
+  })
+  if (checks.length === 0) return
+  const key = target.primaryKey[0]
+  for (const row of rows) {
+    for (const [name, check] of checks) {
+      const v = row[name]
+      const reason = v === null || v === undefined ? undefined : check(v)
+      if (reason === undefined) continue
+      const keyText = key === undefined ? '' : ` of the row with key ${String(row[key])}`
+      throw new SinkWriteError(`column \`${name}\`${keyText} cannot hold the value exactly: ${reason}`, 'rejected')
+    }
+  }
+}

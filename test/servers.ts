@@ -1,0 +1,120 @@
+import test from 'ava'
+import mysql from 'mysql2/promise'
+import pg from 'pg'
+import { messageOf } from '../src/errors.js'
+import { redactUrl } from '../src/redact.js'
+
+/** Server URLs for the tests: PG_URL / MYSQL_URL, else the servers `npm run servers` starts. */
+export const servers = {
+  postgres: process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/ferry_test',
+  mysql: process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/ferry_test',
+} as const
+
+export type ServerName = keyof typeof servers
+
+async function ping(name: ServerName): Promise<void> {
+  if (name === 'postgres') {
+    const client = new pg.Client({ connectionString: servers.postgres, connectionTimeoutMillis: 3000 })
+    client.on('error', () => {})
+    await client.connect()
+    await client.end()
+  } else {
+    const conn = await mysql.createConnection({ uri: servers.mysql, connectTimeout: 3000 })
+    await conn.end()
+  }
+}
+
+const reachable = new Map<ServerName, Promise<string | undefined>>()
+
+/** Undefined when the server answers, else why not. */
+function problem(name: ServerName): Promise<string | undefined> {
+  let answer = reachable.get(name)
+  if (!answer) {
+    answer = ping(name).then(
+      () => undefined,
+      (err: unknown) => messageOf(err) || String((err as { code?: unknown }).code),
+    )
+    reachable.set(name, answer)
+  }
+  return answer
+}
+
+/**
+ * True when every named server answers. Otherwise registers one test that says so: under CI it
+ * fails (a missing server must not pass unnoticed), elsewhere it is skipped with how to start them.
+ */
+export async function requireServers(...names: ServerName[]): Promise<boolean> {
+  for (const name of names) {
+    const why = await problem(name)
+    if (why === undefined) continue
+    const line = `${name} not reachable at ${redactUrl(servers[name])} (${why}); run \`npm run servers\` to start it`
+    if (process.env.CI) test(line, (t) => t.fail(line))
+    else test.skip(line, () => {})
+    return false
+  }
+  return true
+}
+
+/** Runs statements on the test PostgreSQL server, one client for all. */
+export async function pgQuery<R extends pg.QueryResultRow = Record<string, unknown>>(
+  ...statements: (string | [string, unknown[]])[]
+): Promise<R[]> {
+  const client = new pg.Client({ connectionString: servers.postgres })
+  await client.connect()
+  try {
+    let rows: R[] = []
+    for (const s of statements) rows = (await (typeof s === 'string' ? client.query<R>(s) : client.query<R>(s[0], s[1]))).rows
+    return rows
+  } finally {
+    await client.end()
+  }
+}
+
+/** Runs statements on the test MySQL server; returns the last one's rows. */
+export async function mysqlQuery<R = Record<string, unknown>>(...statements: (string | [string, unknown[]])[]): Promise<R[]> {
+  const conn = await mysql.createConnection({ uri: servers.mysql, charset: 'utf8mb4' })
+  try {
+    let rows: unknown = []
+    for (const s of statements) [rows] = typeof s === 'string' ? await conn.query(s) : await conn.query(s[0], s[1])
+    return rows as R[]
+  } finally {
+    await conn.end()
+  }
+}
+
+/** Drops the test tables whose names match, on both servers. */
+export async function dropTables(pattern: RegExp): Promise<void> {
+  const pgTables = await pgQuery<{ t: string }>('SELECT tablename AS t FROM pg_tables WHERE schemaname = current_schema()')
+  const pgDrops = pgTables.filter((r) => pattern.test(r.t)).map((r) => `DROP TABLE IF EXISTS "${r.t.replaceAll('"', '""')}"`)
+  if (pgDrops.length) await pgQuery(...pgDrops)
+  const myTables = await mysqlQuery<{ t: string }>('SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()')
+  const myDrops = myTables.filter((r) => pattern.test(r.t)).map((r) => `DROP TABLE IF EXISTS \`${r.t.replaceAll('`', '``')}\``)
+  if (myDrops.length) await mysqlQuery(...myDrops)
+}
+
+/**
+ * A URL for a scratch namespace of its own: a PostgreSQL schema (first on the search_path) or a
+ * MySQL database, created now; `dropNamespaces` removes them.
+ */
+export async function scratchUrl(server: ServerName, name: string): Promise<string> {
+  created.push({ server, name })
+  if (server === 'postgres') {
+    await pgQuery(`CREATE SCHEMA IF NOT EXISTS "${name}"`)
+    const url = new URL(servers.postgres)
+    url.searchParams.set('options', `-c search_path=${name}`)
+    return url.toString()
+  }
+  await mysqlQuery(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4`)
+  const url = new URL(servers.mysql)
+  url.pathname = `/${name}`
+  return url.toString()
+}
+
+const created: { server: ServerName; name: string }[] = []
+
+export async function dropNamespaces(): Promise<void> {
+  for (const { server, name } of created.splice(0)) {
+    if (server === 'postgres') await pgQuery(`DROP SCHEMA IF EXISTS "${name}" CASCADE`)
+    else await mysqlQuery(`DROP DATABASE IF EXISTS \`${name}\``)
+  }
+}
