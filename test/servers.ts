@@ -59,7 +59,15 @@ export async function requireServers(...names: ServerName[]): Promise<boolean> {
 export async function pgQuery<R extends pg.QueryResultRow = Record<string, unknown>>(
   ...statements: (string | [string, unknown[]])[]
 ): Promise<R[]> {
-  const client = new pg.Client({ connectionString: servers.postgres })
+  return pgQueryAt<R>(servers.postgres, ...statements)
+}
+
+/** Runs statements on a PostgreSQL URL (e.g. a scratch schema's); returns the last one's rows. */
+export async function pgQueryAt<R extends pg.QueryResultRow = Record<string, unknown>>(
+  url: string,
+  ...statements: (string | [string, unknown[]])[]
+): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
     let rows: R[] = []
@@ -72,7 +80,14 @@ export async function pgQuery<R extends pg.QueryResultRow = Record<string, unkno
 
 /** Runs statements on the test MySQL server; returns the last one's rows. */
 export async function mysqlQuery<R = Record<string, unknown>>(...statements: (string | [string, unknown[]])[]): Promise<R[]> {
-  const conn = await mysql.createConnection({ uri: servers.mysql, charset: 'utf8mb4' })
+  return mysqlQueryAt<R>(servers.mysql, ...statements)
+}
+
+export async function mysqlQueryAt<R = Record<string, unknown>>(
+  url: string,
+  ...statements: (string | [string, unknown[]])[]
+): Promise<R[]> {
+  const conn = await mysql.createConnection({ uri: url, charset: 'utf8mb4' })
   try {
     let rows: unknown = []
     for (const s of statements) [rows] = typeof s === 'string' ? await conn.query(s) : await conn.query(s[0], s[1])
