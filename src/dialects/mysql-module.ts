@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from '../config.js'
 import { ConfigError } from '../errors.js'
+import { redactUrl } from '../redact.js'
 import { type MysqlBulkMethod, MysqlSink } from '../../sinks/mysql/mysql-sink.js'
 import { MysqlSource } from '../../sources/mysql.js'
 import { mysqlOptions } from './mysql.js'
@@ -27,7 +28,7 @@ function urlOf(connection: string): URL {
   try {
     return new URL(connection)
   } catch {
-    throw new ConfigError(`\`${connection.replace(/:[^:@/]*@/, ':***@')}\` is not a valid mysql URL`)
+    throw new ConfigError(`\`${redactUrl(connection)}\` is not a valid mysql URL`)
   }
 }
 

@@ -1,8 +1,9 @@
 import type mysql from 'mysql2/promise'
 import { narrowInteger } from '../keys.js'
 import type { ColumnInfo, LogicalType, Row, TableSchema } from '../types.js'
-import { quoteIdent } from './mysql.js'
-import { naiveTimestamp, parseJsonText, textLength, utcTimestamp } from './values.js'
+import { sql } from './mysql.js'
+import { naiveTimestamp, parseJsonText, rowDecoderWith, textLength, utcTimestamp } from './values.js'
+import { createTableWith } from './sql.js'
 
 interface CatalogColumn {
   name: string
@@ -147,32 +148,13 @@ export function mysqlType(column: ColumnInfo, key: boolean): string {
   }
 }
 
-export function createTableSql(table: string, schema: TableSchema): string {
-  const keys = new Set(schema.primaryKey)
-  const columns = schema.columns.map(
-    (c) => `${quoteIdent(c.name)} ${mysqlType(c, keys.has(c.name))}${c.nullable ? '' : ' NOT NULL'}`,
-  )
-  if (schema.primaryKey.length > 0) {
-    columns.push(`PRIMARY KEY (${schema.primaryKey.map(quoteIdent).join(', ')})`)
-  }
-  // A binary collation: keys differing only in case or accents stay distinct, and sort as in
-  // PostgreSQL's C collation and SQLite.
-  return `CREATE TABLE ${quoteIdent(table)} (${columns.join(', ')}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`
-}
+// A binary collation: keys differing only in case or accents stay distinct, and sort as in
+// PostgreSQL's C collation and SQLite.
+export const createTableSql = (table: string, schema: TableSchema): string =>
+  createTableWith(sql, table, schema, mysqlType, ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin')
 
 /** Turns what mysql2 hands over (with the `exact` options) into the shared value forms. */
-export function rowDecoder(schema: TableSchema): (row: Row) => void {
-  const steps = schema.columns.flatMap((c) => {
-    const decode = decoders[c.type]
-    return decode ? [[c.name, decode] as const] : []
-  })
-  return (row) => {
-    for (const [name, decode] of steps) {
-      const v = row[name]
-      if (v !== null && v !== undefined) row[name] = decode(v)
-    }
-  }
-}
+export const rowDecoder = (schema: TableSchema): ((row: Row) => void) => rowDecoderWith(schema, decoders)
 
 const decoders: Partial<Record<LogicalType, (v: unknown) => unknown>> = {
   bigint: (v) => (typeof v === 'string' ? narrowInteger(BigInt(v)) : v),

@@ -3,6 +3,7 @@ import type { ConnectionOptions } from '../config.js'
 import { ConfigError, type FailureKind, SinkWriteError } from '../errors.js'
 import { keyId, narrowInteger } from '../keys.js'
 import type { Key, KeyRange } from '../types.js'
+import { keyRangeWhere, maxKeyQuery, quoteWith, type SqlSpelling } from './sql.js'
 
 /**
  * Options that make mysql2 hand values over exactly: BIGINT and DECIMAL as strings (narrowed to
@@ -64,26 +65,13 @@ export async function connectMysql(options: mysql.ConnectionOptions, onBroken: (
   }
 }
 
-export function quoteIdent(name: string): string {
-  if (name.includes('\0')) throw new ConfigError(`identifier ${JSON.stringify(name)} contains a NUL`)
-  return `\`${name.replaceAll('`', '``')}\``
-}
+export const sql: SqlSpelling = { quote: '`', param: () => '?' }
+
+export const quoteIdent = (name: string): string => quoteWith('`', name)
 
 /** `WHERE` clause and `?` parameters for a user filter ANDed with a key range. */
-export function whereClause(key: string, range: KeyRange, where?: string): [string, Key[]] {
-  const conditions: string[] = []
-  const params: Key[] = []
-  if (where) conditions.push(`(${where})`)
-  if (range.gt !== undefined) {
-    conditions.push(`${quoteIdent(key)} > ?`)
-    params.push(range.gt)
-  }
-  if (range.lte !== undefined) {
-    conditions.push(`${quoteIdent(key)} <= ?`)
-    params.push(range.lte)
-  }
-  return [conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '', params]
-}
+export const whereClause = (key: string, range: KeyRange, where?: string): [string, Key[]] =>
+  keyRangeWhere(sql, key, range, where)
 
 // mysql2's column type code of BIGINT (MYSQL_TYPE_LONGLONG).
 const longlong = 8
@@ -101,10 +89,7 @@ export async function maxKey(
   range: KeyRange,
   where?: string,
 ): Promise<Key | undefined> {
-  const [clause, params] = whereClause(key, range, where)
-  const k = quoteIdent(key)
-  const sql = `SELECT ${k} AS k FROM ${quoteIdent(table)}${clause} ORDER BY ${k} DESC LIMIT 1`
-  const [rows, fields] = await conn.query<mysql.RowDataPacket[]>(sql, params)
+  const [rows, fields] = await conn.query<mysql.RowDataPacket[]>(...maxKeyQuery(sql, table, key, range, where))
   return rows.length ? decodeKey(rows[0]!.k, fields[0]) : undefined
 }
 

@@ -1,9 +1,10 @@
 import pg from 'pg'
 import type { ConnectionOptions } from '../config.js'
-import { ConfigError, type FailureKind, SinkWriteError } from '../errors.js'
+import { type FailureKind, SinkWriteError } from '../errors.js'
 import { narrowInteger } from '../keys.js'
 import type { ColumnInfo, Key, KeyRange, LogicalType, TableSchema } from '../types.js'
 import { textLength, utcTimestamp } from './values.js'
+import { createTableWith, keyRangeWhere, maxKeyQuery, quoteWith, type SqlSpelling } from './sql.js'
 
 const identity = (text: string): string => text
 
@@ -59,26 +60,13 @@ export async function connectPg(config: pg.ClientConfig, onBroken: () => void): 
   return client
 }
 
-export function quoteIdent(name: string): string {
-  if (name.includes('\0')) throw new ConfigError(`identifier ${JSON.stringify(name)} contains a NUL`)
-  return `"${name.replaceAll('"', '""')}"`
-}
+const sql: SqlSpelling = { quote: '"', param: (n) => `$${n}` }
+
+export const quoteIdent = (name: string): string => quoteWith('"', name)
 
 /** `WHERE` clause with `$n` parameters for a user filter ANDed with a key range. */
-export function whereClause(key: string, range: KeyRange, where?: string, first = 1): [string, Key[]] {
-  const conditions: string[] = []
-  const params: Key[] = []
-  if (where) conditions.push(`(${where})`)
-  if (range.gt !== undefined) {
-    params.push(range.gt)
-    conditions.push(`${quoteIdent(key)} > $${first + params.length - 1}`)
-  }
-  if (range.lte !== undefined) {
-    params.push(range.lte)
-    conditions.push(`${quoteIdent(key)} <= $${first + params.length - 1}`)
-  }
-  return [conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '', params]
-}
+export const whereClause = (key: string, range: KeyRange, where?: string, first = 1): [string, Key[]] =>
+  keyRangeWhere(sql, key, range, where, first)
 
 const logicalTypes: Record<string, LogicalType> = {
   int2: 'integer',
@@ -181,17 +169,9 @@ export function pgType(column: ColumnInfo): string {
   }
 }
 
-export function createTableSql(table: string, schema: TableSchema): string {
-  const columns = schema.columns.map(
-    (c) => `${quoteIdent(c.name)} ${pgType(c)}${c.nullable ? '' : ' NOT NULL'}`,
-  )
-  if (schema.primaryKey.length > 0) {
-    columns.push(`PRIMARY KEY (${schema.primaryKey.map(quoteIdent).join(', ')})`)
-  }
-  return `CREATE TABLE ${quoteIdent(table)} (${columns.join(', ')})`
-}
+export const createTableSql = (table: string, schema: TableSchema): string =>
+  createTableWith(sql, table, schema, pgType)
 
-/** The largest key in the range; ORDER BY works for every key type, MAX() not for uuid. */
 export async function maxKey(
   client: pg.ClientBase,
   table: string,
@@ -199,10 +179,7 @@ export async function maxKey(
   range: KeyRange,
   where?: string,
 ): Promise<Key | undefined> {
-  const [clause, params] = whereClause(key, range, where)
-  const k = quoteIdent(key)
-  const sql = `SELECT ${k} AS k FROM ${quoteIdent(table)}${clause} ORDER BY ${k} DESC LIMIT 1`
-  const { rows } = await client.query<{ k: Key }>(sql, params)
+  const { rows } = await client.query<{ k: Key }>(...maxKeyQuery(sql, table, key, range, where))
   return rows[0]?.k ?? undefined
 }
 

@@ -1,9 +1,10 @@
 import type Database from 'better-sqlite3'
+import { createTableWith, keyRangeWhere, maxKeyQuery, quoteWith, type SqlSpelling } from './sql.js'
 import type { ConnectionOptions } from '../config.js'
 import { ConfigError, type FailureKind, SinkWriteError } from '../errors.js'
 import { keyId, narrowInteger } from '../keys.js'
 import type { ColumnInfo, Key, KeyRange, LogicalType, Row, TableSchema } from '../types.js'
-import { jsonText, parseJsonText, textLength } from './values.js'
+import { jsonText, parseJsonText, rowDecoderWith, textLength } from './values.js'
 
 /** `sqlite:data/app.db`, `sqlite:///abs/app.db`, `sqlite::memory:` or `{ dialect, filename }`. */
 export function sqliteFilename(connection: string | ConnectionOptions): string {
@@ -19,10 +20,9 @@ export function sqliteFilename(connection: string | ConnectionOptions): string {
   return decodeURIComponent(filename)
 }
 
-export function quoteIdent(name: string): string {
-  if (name.includes('\0')) throw new ConfigError(`identifier ${JSON.stringify(name)} contains a NUL`)
-  return `"${name.replaceAll('"', '""')}"`
-}
+const sql: SqlSpelling = { quote: '"', param: () => '?' }
+
+export const quoteIdent = (name: string): string => quoteWith('"', name)
 
 /** Declared type → logical type, following SQLite's own affinity rules where they decide. */
 export function logicalType(declared: string): Pick<ColumnInfo, 'type' | 'precision' | 'scale'> {
@@ -98,31 +98,12 @@ export function describeTable(db: Database.Database, table: string): TableSchema
   return { table, columns, primaryKey }
 }
 
-export function createTableSql(table: string, schema: TableSchema): string {
-  const columns = schema.columns.map(
-    (c) => `${quoteIdent(c.name)} ${declaredType(c)}${c.nullable ? '' : ' NOT NULL'}`,
-  )
-  if (schema.primaryKey.length > 0) {
-    columns.push(`PRIMARY KEY (${schema.primaryKey.map(quoteIdent).join(', ')})`)
-  }
-  return `CREATE TABLE ${quoteIdent(table)} (${columns.join(', ')})`
-}
+export const createTableSql = (table: string, schema: TableSchema): string =>
+  createTableWith(sql, table, schema, declaredType)
 
 /** `WHERE` clause and parameters for a user filter ANDed with a key range. */
-export function whereClause(key: string, range: KeyRange, where?: string): [string, Key[]] {
-  const conditions: string[] = []
-  const params: Key[] = []
-  if (where) conditions.push(`(${where})`)
-  if (range.gt !== undefined) {
-    conditions.push(`${quoteIdent(key)} > ?`)
-    params.push(range.gt)
-  }
-  if (range.lte !== undefined) {
-    conditions.push(`${quoteIdent(key)} <= ?`)
-    params.push(range.lte)
-  }
-  return [conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '', params]
-}
+export const whereClause = (key: string, range: KeyRange, where?: string): [string, Key[]] =>
+  keyRangeWhere(sql, key, range, where)
 
 export function maxKey(
   db: Database.Database,
@@ -131,10 +112,9 @@ export function maxKey(
   range: KeyRange,
   where?: string,
 ): Key | undefined {
-  const [clause, params] = whereClause(key, range, where)
-  const sql = `SELECT MAX(${quoteIdent(key)}) AS k FROM ${quoteIdent(table)}${clause}`
-  const row = db.prepare(sql).safeIntegers(true).get(...params) as { k: Key | null }
-  return row.k === null ? undefined : decodeKey(row.k)
+  const [query, params] = maxKeyQuery(sql, table, key, range, where)
+  const row = db.prepare(query).safeIntegers(true).get(...params) as { k: Key } | undefined
+  return row === undefined ? undefined : decodeKey(row.k)
 }
 
 export function existingKeys(
@@ -182,18 +162,7 @@ export function encodeValue(value: unknown, column?: Pick<ColumnInfo, 'type'>): 
  * Turns raw values into the forms every source hands over (src/dialects/values.ts): integers
  * narrowed, booleans from 0/1, decimals as text, JSON parsed.
  */
-export function rowDecoder(schema: TableSchema): (row: Row) => void {
-  const steps = schema.columns.flatMap((c) => {
-    const decode = decoders[c.type]
-    return decode ? [[c.name, decode] as const] : []
-  })
-  return (row) => {
-    for (const [name, decode] of steps) {
-      const v = row[name]
-      if (v !== null && v !== undefined) row[name] = decode(v)
-    }
-  }
-}
+export const rowDecoder = (schema: TableSchema): ((row: Row) => void) => rowDecoderWith(schema, decoders)
 
 const narrow = (v: unknown): unknown => (typeof v === 'bigint' ? narrowInteger(v) : v)
 const decoders: Partial<Record<LogicalType, (v: unknown) => unknown>> = {

@@ -6,7 +6,7 @@
  * helpers here convert to those forms and check what a target can hold.
  */
 import { SinkWriteError } from '../errors.js'
-import type { ColumnInfo, Row, TableSchema } from '../types.js'
+import type { ColumnInfo, LogicalType, Row, TableSchema } from '../types.js'
 
 const timestampPattern =
   /^(\d{4,})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?\s*(Z|[+-]\d\d(?::?\d\d(?::?\d\d)?)?)?$/i
@@ -183,6 +183,26 @@ export function checkRows(target: TableSchema, rows: readonly Row[]): void {
       if (reason === undefined) continue
       const keyText = key === undefined ? '' : ` of the row with key ${String(row[key])}`
       throw new SinkWriteError(`column \`${name}\`${keyText} cannot hold the value exactly: ${reason}`, 'rejected')
+    }
+  }
+}
+
+/**
+ * A function that rewrites a row in place, running each column's decoder (by logical type) on
+ * its non-null values; columns without one are not touched, so the per-row cost is only theirs.
+ */
+export function rowDecoderWith(
+  schema: TableSchema,
+  decoders: Partial<Record<LogicalType, (v: unknown) => unknown>>,
+): (row: Row) => void {
+  const steps = schema.columns.flatMap((c) => {
+    const decode = decoders[c.type]
+    return decode ? [[c.name, decode] as const] : []
+  })
+  return (row) => {
+    for (const [name, decode] of steps) {
+      const v = row[name]
+      if (v !== null && v !== undefined) row[name] = decode(v)
     }
   }
 }
