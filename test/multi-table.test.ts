@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import test from 'ava'
 import type { PipelineSettings, StepContext } from '../src/config.js'
-import { dryRun } from '../src/dry-run.js'
+import { check, dryRun } from '../src/dry-run.js'
 import { createLogger } from '../src/log.js'
 import { resolvePipeline, runPipeline } from '../src/run.js'
 import type { Report } from '../src/report.js'
@@ -150,4 +150,18 @@ export default definePipeline({ source: 'sqlite:${join(dir, 'shop.db')}', target
   t.regex(stdout, /INFO: \d+\/300 \(\d+\.\d%\) \| \d+ rows\/s \| ETA/)
   t.regex(stdout, /SUCCESS: 300 migrated/)
   t.notRegex(stdout, /\u001b\[|█|░/, 'no escape codes or bar characters')
+})
+
+test('--check opens both sides, counts the rows and estimates the time from the last run', async (t) => {
+  const dir = tempDir()
+  const settings = shop(dir, [])
+  const { logger, file } = createLogger({ pipeline: 'shop', logDir: join(dir, 'logs'), level: 'info', console: false, stamp: 'check' })
+  await check(resolvePipeline('shop', settings), logger)
+  t.regex(readFileSync(file, 'utf8'), /ok: sqlite:.*shop\.db `customers` has 300 rows; .*`customers` will be created; no earlier run to estimate from/)
+  t.is((await runPipeline(resolvePipeline('shop', settings))).status, 'SUCCESS')
+  const again = createLogger({ pipeline: 'shop', logDir: join(dir, 'logs'), level: 'info', console: false, stamp: 'check2' })
+  await check(resolvePipeline('shop', settings), again.logger)
+  t.regex(readFileSync(again.file, 'utf8'), /`payments` exists \(3 columns\); about \d+s at \d+ rows\/s \(last run /)
+  const missing = { ...settings, tables: [{ sourceTable: 'refunds' }] }
+  await t.throwsAsync(check(resolvePipeline('shop', missing), again.logger), { message: /table `refunds` does not exist/ })
 })

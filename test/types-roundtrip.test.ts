@@ -87,6 +87,20 @@ if (await requireServers('postgres', 'mysql')) {
     ])
   })
 
+  test('a table named by a reserved word moves SQLite → PostgreSQL → MySQL → SQLite', async (t) => {
+    const first = join(dir, 'reserved.db')
+    exec(first, `CREATE TABLE "select" ("order" INTEGER PRIMARY KEY, "from" TEXT); INSERT INTO "select" VALUES (1, 'a'), (2, NULL)`)
+    const [pgUrl, myUrl] = await Promise.all([scratchUrl('postgres', `types_${run}_reserved`), scratchUrl('mysql', `types_${run}_reserved`)])
+    const back = join(dir, 'reserved-back.db')
+    for (const [i, [source, target]] of [[`sqlite:${first}`, pgUrl], [pgUrl, myUrl], [myUrl, `sqlite:${back}`]].entries()) {
+      const result = await runPipeline(
+        testSettings(join(dir, `reserved-${i}`), { source: source!, target: target!, sourceTable: 'select', primaryKey: 'order', validate: 'checksum' }),
+      )
+      t.is(result.status, 'SUCCESS', result.error?.message)
+    }
+    t.deepEqual(query(back, 'SELECT * FROM "select" ORDER BY "order"'), [{ order: 1, from: 'a' }, { order: 2, from: null }])
+  })
+
   test('the users pipeline runs unchanged SQLite → PostgreSQL, PostgreSQL → MySQL and MySQL → PostgreSQL', async (t) => {
     const legacy = ensureLegacyUsers(join(dir, 'legacy.db'), 5000)
     const ns = `types_${run}_users`
