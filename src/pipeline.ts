@@ -59,7 +59,7 @@ export async function runRange(
     pageSize: s.batchSize,
   })
   // A Readable, not the bare generator: it reads the next page while the sink writes this one.
-  const readable: AsyncIterable<Row[]> = Readable.from(pages, { objectMode: true, highWaterMark: 1 })
+  const readable: AsyncIterable<Row[]> = Readable.from(pages, { objectMode: true, highWaterMark: 2 })
   await pipeline(
     readable,
     mapRows(s.primaryKey, s.transform),

@@ -130,6 +130,7 @@ function decimalDigits(text: string): { whole: number; fraction: number } | unde
 function decimalReason(value: unknown, column: ColumnInfo): string | undefined {
   if (column.precision === undefined && column.scale === undefined) return undefined
   if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'bigint') return undefined
+  if (typeof value === 'string' && fitsPlainly(value, column)) return undefined
   const digits = decimalDigits(String(value))
   if (!digits) return undefined
   const scale = column.scale ?? 0
@@ -140,9 +141,27 @@ function decimalReason(value: unknown, column: ColumnInfo): string | undefined {
   return undefined
 }
 
+/**
+ * The common case without a regular expression: plain digits with at most `scale` of them after
+ * the point and few enough before it (leading zeros and a sign counted, which only errs towards
+ * the exact check below).
+ */
+function fitsPlainly(text: string, column: ColumnInfo): boolean {
+  const scale = column.scale ?? 0
+  const dot = text.indexOf('.')
+  const whole = dot === -1 ? text.length : dot
+  const fraction = dot === -1 ? 0 : text.length - dot - 1
+  if (fraction > scale || (column.precision !== undefined && whole > column.precision - scale)) return false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if ((c < 48 || c > 57) && i !== dot && !(i === 0 && (c === 45 || c === 43))) return false
+  }
+  return true
+}
+
 // UTF-8 cannot encode half a surrogate pair: drivers would silently write U+FFFD instead.
-const anySurrogate = /[\uD800-\uDFFF]/
-const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+// isWellFormed (Node 20+) is native; the lib of TypeScript's ES2023 target does not declare it yet.
+const isWellFormed = (text: string): boolean => (text as unknown as { isWellFormed(): boolean }).isWellFormed()
 const longFraction = /\.\d{7}/
 
 type Check = (value: unknown) => string | undefined
@@ -162,7 +181,7 @@ function checkFor(column: ColumnInfo): Check | undefined {
         typeof v === 'string' && longFraction.test(v) && fractionDigits(v) > 6 ? `${v} is more precise than microseconds` : undefined
     case 'text':
       return (v) =>
-        typeof v === 'string' && anySurrogate.test(v) && loneSurrogate.test(v) ? 'the text holds a lone UTF-16 surrogate' : undefined
+        typeof v === 'string' && !isWellFormed(v) ? 'the text holds a lone UTF-16 surrogate' : undefined
     default:
       return undefined
   }
