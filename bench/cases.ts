@@ -1,0 +1,195 @@
+import { rmSync } from 'node:fs'
+import { resolve } from 'node:path'
+import Database from 'better-sqlite3'
+import {
+  mariadb,
+  mariadbArgs,
+  my,
+  myUrl,
+  pg,
+  pgUrl,
+  psql,
+  psqlArgs,
+  sh,
+  sourceTable,
+  sqliteFile,
+  sqliteTargetFile,
+} from './config.js'
+import { myDdl, type SourceKind } from './generate.js'
+
+export type Db = SourceKind
+export const dbLabel: Record<Db, string> = { postgres: 'PG', mysql: 'MySQL', sqlite: 'SQLite' }
+
+/** A source → target path. */
+export interface Path {
+  readonly from: Db
+  readonly to: Db
+}
+export const pathLabel = (p: Path): string => `${dbLabel[p.from]}→${dbLabel[p.to]}`
+const pathId = (p: Path): string => `${p.from.replace('postgres', 'pg')}-${p.to.replace('postgres', 'pg')}`
+
+/** One benchmarked command. `prepare` and `rowsWritten` run outside the timing. */
+export interface Case {
+  /** What `--only` matches: `ferry:pg-pg:streaming`, `ref:pg-pg:copy-pipe`. */
+  readonly id: string
+  readonly path: Path
+  readonly tool: string
+  readonly strategy: string
+  readonly reference: boolean
+  /** Shell script to time, and the environment it runs with. */
+  readonly script: string
+  readonly env?: Record<string, string>
+  /** Dialects ferry must have registered for the case to run (none for references). */
+  readonly needsDialects: readonly Db[]
+  prepare?(): void
+  /** Rows in the target after a run: checked against N. */
+  rowsWritten(): number
+}
+
+export const strategies = ['streaming', 'chunked', 'parallel'] as const
+export const workers = 2
+
+export const ferryPaths: Path[] = [
+  { from: 'postgres', to: 'postgres' },
+  { from: 'mysql', to: 'postgres' },
+  { from: 'sqlite', to: 'postgres' },
+  { from: 'postgres', to: 'mysql' },
+  { from: 'mysql', to: 'mysql' },
+  { from: 'postgres', to: 'sqlite' },
+  { from: 'sqlite', to: 'sqlite' },
+]
+
+const ferryTable = 'users_ferry'
+const url = (db: Db, rows: number, role: 'source' | 'target'): string =>
+  db === 'postgres'
+    ? pgUrl()
+    : db === 'mysql'
+      ? myUrl()
+      : `sqlite:${role === 'source' ? sqliteFile(rows) : sqliteTargetFile}`
+
+function countIn(db: Db, table: string, dbName?: string): number {
+  if (db === 'postgres') return Number(psql(`SELECT count(*) FROM ${table}`, dbName))
+  if (db === 'mysql') return Number(mariadb(`SELECT count(*) FROM ${table}`, dbName ?? my.db))
+  return sqliteCount(table)
+}
+
+function sqliteCount(table: string): number {
+  const db = new Database(sqliteTargetFile, { readonly: true })
+  try {
+    return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
+  } finally {
+    db.close()
+  }
+}
+
+/** ferry through the CLI and the bench pipeline file, as a user would run it. */
+export function ferryCase(path: Path, strategy: string, rows: number): Case {
+  return {
+    id: `ferry:${pathId(path)}:${strategy}`,
+    path,
+    tool: 'ferry',
+    strategy: strategy === 'parallel' ? `parallel (${workers} workers)` : strategy,
+    reference: false,
+    script: 'exec node --import tsx src/cli/main.ts bench/pipelines/bench.ts',
+    env: {
+      SOURCE_URL: url(path.from, rows, 'source'),
+      TARGET_URL: url(path.to, rows, 'target'),
+      SOURCE_TABLE: sourceTable(rows),
+      TARGET_TABLE: ferryTable,
+      STRATEGY: strategy,
+      WORKERS: String(workers),
+    },
+    needsDialects: [path.from, path.to],
+    // SQLite takes ~4 s to DROP the previous run's 1M-row table (it rewrites the freed pages), which
+    // no reference pays: every SQLite target run starts from a new file instead.
+    ...(path.to === 'sqlite' && {
+      prepare: () => {
+        for (const suffix of ['', '-wal', '-shm']) rmSync(`${sqliteTargetFile}${suffix}`, { force: true })
+      },
+    }),
+    rowsWritten: () => countIn(path.to, ferryTable),
+  }
+}
+
+const pgCmd = (sql: string, db = pg.db): string => `psql ${psqlArgs(db).map(sh).join(' ')} -c ${sh(sql)}`
+const myCmd = (sql: string, db: string): string => `mariadb ${mariadbArgs(db).map(sh).join(' ')} -e ${sh(sql)}`
+const loadDataInto = (table: string, file: string): string =>
+  `LOAD DATA LOCAL INFILE '${file}' INTO TABLE ${table} CHARACTER SET utf8mb4 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n'`
+
+/** The tools a user would otherwise reach for, one per path that has one. */
+export function referenceCases(rows: number): Case[] {
+  const table = sourceTable(rows)
+  const pgloaderEnv = {
+    BENCH_TABLE: table,
+    BENCH_SQLITE: sqliteFile(rows),
+    BENCH_MYSQL_URL: myUrl(),
+    BENCH_PG_URL: pgUrl(pg.pgloaderDb),
+  }
+  return [
+    {
+      id: 'ref:pg-pg:copy-pipe',
+      path: { from: 'postgres', to: 'postgres' },
+      tool: 'psql COPY | psql COPY',
+      strategy: '—',
+      reference: true,
+      script: `${pgCmd(`COPY ${table} TO STDOUT`)} | ${pgCmd('COPY users_copy FROM STDIN')}`,
+      needsDialects: [],
+      prepare: () => psql(`DROP TABLE IF EXISTS users_copy; CREATE TABLE users_copy (LIKE ${table} INCLUDING ALL)`),
+      rowsWritten: () => countIn('postgres', 'users_copy'),
+    },
+    {
+      id: 'ref:pg-mysql:copy-load-data',
+      path: { from: 'postgres', to: 'mysql' },
+      tool: 'psql COPY csv | LOAD DATA',
+      strategy: '—',
+      reference: true,
+      // MariaDB reads a boolean as 1/0, and a bare \N as NULL.
+      script: `${pgCmd(`COPY (SELECT id, first_name, last_name, email, status, score, active::int, created_at, bio FROM ${table}) TO STDOUT WITH (FORMAT csv, NULL '\\N')`)} | ${myCmd(loadDataInto('users_copy', '/dev/stdin'), my.db)}`,
+      needsDialects: [],
+      prepare: () => mariadb(`DROP TABLE IF EXISTS users_copy; ${myDdl('users_copy')}`, my.db),
+      rowsWritten: () => countIn('mysql', 'users_copy'),
+    },
+    {
+      id: 'ref:mysql-pg:pgloader',
+      path: { from: 'mysql', to: 'postgres' },
+      tool: 'pgloader',
+      strategy: '—',
+      reference: true,
+      script: `pgloader --no-ssl-cert-verification ${sh(resolve('bench/pgloader/mysql-to-pg.load'))}`,
+      env: pgloaderEnv,
+      needsDialects: [],
+      rowsWritten: () => countIn('postgres', table, pg.pgloaderDb),
+    },
+    {
+      id: 'ref:sqlite-pg:pgloader',
+      path: { from: 'sqlite', to: 'postgres' },
+      tool: 'pgloader',
+      strategy: '—',
+      reference: true,
+      script: `pgloader ${sh(resolve('bench/pgloader/sqlite-to-pg.load'))}`,
+      env: pgloaderEnv,
+      needsDialects: [],
+      rowsWritten: () => countIn('postgres', table, pg.pgloaderDb),
+    },
+    {
+      id: 'ref:mysql-mysql:mysqldump',
+      path: { from: 'mysql', to: 'mysql' },
+      tool: 'mysqldump | mariadb',
+      strategy: '—',
+      reference: true,
+      script: `mysqldump ${['-h', my.host, '-P', my.port, '-u', my.user].map(sh).join(' ')} ${my.db} ${table} | mariadb ${mariadbArgs(my.dumpDb).map(sh).join(' ')}`,
+      needsDialects: [],
+      prepare: () => mariadb(`DROP TABLE IF EXISTS ${table}`, my.dumpDb),
+      rowsWritten: () => countIn('mysql', table, my.dumpDb),
+    },
+  ]
+}
+
+/** Every case of the main table, references first within each path. */
+export function allCases(rows: number): Case[] {
+  const refs = referenceCases(rows)
+  return ferryPaths.flatMap((path) => [
+    ...refs.filter((r) => r.path.from === path.from && r.path.to === path.to),
+    ...strategies.map((s) => ferryCase(path, s, rows)),
+  ])
+}

@@ -1,0 +1,227 @@
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, readFileSync } from 'node:fs'
+import os from 'node:os'
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { knownDialects } from '../src/dialects/index.js'
+import { allCases, ferryCase, workers, type Case, type Db } from './cases.js'
+import { mariadb, outDir, psql, run } from './config.js'
+import { ensureSources, type SourceKind } from './generate.js'
+import { measure, median } from './measure.js'
+import { type CaseResult, mainTable, memoryTable, targetLines, writeSection } from './report.js'
+
+const usage = `usage: npm run bench [-- options]
+
+  --rows N            rows in the source table (default 1000000)
+  --runs K            runs of each case; the median time is reported (default 3)
+  --only a,b          only the cases whose id contains one of these (e.g. pg-pg, ferry:sqlite, ref:)
+  --memory            only the memory check (streaming and chunked at each --memory-sizes)
+  --no-memory         skip the memory check
+  --memory-sizes a,b  row counts of the memory check (default 1000000,5000000)
+  --memory-runs K     runs of each memory case (default 1)
+  --batch-size N      ferry's batchSize (default: the pipeline's 1000); an experiment, so
+                      BENCHMARKS.md is left alone
+
+Needs the servers (npm run servers). A run without --only or --batch-size rewrites BENCHMARKS.md's tables.`
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    runs: { type: 'string', default: '3' },
+    only: { type: 'string' },
+    memory: { type: 'boolean', default: false },
+    'no-memory': { type: 'boolean', default: false },
+    'memory-sizes': { type: 'string', default: '1000000,5000000' },
+    'memory-runs': { type: 'string', default: '1' },
+    'batch-size': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+})
+if (values.help) {
+  console.log(usage)
+  process.exit(0)
+}
+const rows = Number(values.rows)
+const runs = Number(values.runs)
+const only = values.only?.split(',').filter(Boolean)
+const memorySizes = values['memory-sizes'].split(',').map(Number)
+const memoryRuns = Number(values['memory-runs'])
+// The bench pipeline reads BATCH_SIZE from the environment, which every case inherits.
+if (values['batch-size']) process.env.BATCH_SIZE = values['batch-size']
+const batchSize = values['batch-size'] ?? '1000'
+/** Runs that measure something else than the default table do not touch BENCHMARKS.md. */
+const partial = only !== undefined || values['batch-size'] !== undefined
+const selected = (c: Case) => !only || only.some((o) => c.id.includes(o))
+const benchmarksFile = resolve('BENCHMARKS.md')
+
+/** Set-up: pgloader from Debian's packages when missing, and servers that answer. */
+function setUp(): void {
+  if (spawnSync('sh', ['-c', 'command -v pgloader']).status !== 0) {
+    console.log('installing pgloader (apt-get install -y pgloader)…')
+    const apt = (...args: string[]) => {
+      const cmd = process.getuid?.() === 0 ? ['apt-get', ...args] : ['sudo', 'apt-get', ...args]
+      const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+      return spawnSync(cmd[0]!, cmd.slice(1), { stdio: 'inherit', env }).status === 0
+    }
+    // The package lists may be missing or stale on a fresh machine: update once, then retry.
+    if (!apt('install', '-y', '-qq', 'pgloader') && !(apt('update', '-qq') && apt('install', '-y', '-qq', 'pgloader'))) {
+      throw new Error('cannot install pgloader; install it with `apt-get install pgloader`')
+    }
+  }
+  try {
+    psql('SELECT 1', 'postgres')
+    mariadb('SELECT 1')
+  } catch (err) {
+    console.error(`bench: the servers do not answer (${(err as Error).message.split('\n')[0]}); start them with \`npm run servers\``)
+    process.exit(2)
+  }
+}
+
+/** Busy share of all cores over `ms`, from /proc/stat. */
+async function cpuBusy(ms: number): Promise<number> {
+  const sample = () => {
+    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/)
+    const n = fields.map(Number)
+    const idle = n[3]! + n[4]!
+    return { idle, total: n.reduce((a, b) => a + b, 0) }
+  }
+  const a = sample()
+  await new Promise((r) => setTimeout(r, ms))
+  const b = sample()
+  return 1 - (b.idle - a.idle) / Math.max(1, b.total - a.total)
+}
+
+/**
+ * Waits (up to 3 minutes) until the machine is idle, so that a run does not share the cores
+ * with something else, e.g. a test suite; says so when it had to wait.
+ */
+async function quiet(): Promise<void> {
+  const started = Date.now()
+  let busy = await cpuBusy(1000)
+  while (busy > 0.15 && Date.now() - started < 180_000) busy = await cpuBusy(2000)
+  const waited = (Date.now() - started) / 1000
+  if (waited > 5) console.log(`  (waited ${waited.toFixed(0)} s for the machine to go idle; busy ${(busy * 100).toFixed(0)}% now)`)
+}
+
+/**
+ * Untimed, before every run: wait for autovacuum of what the previous run loaded and checkpoint,
+ * so that no run pays for the one before it on this 2-core machine.
+ */
+async function settle(): Promise<void> {
+  await quiet()
+  for (let i = 0; i < 120; i++) {
+    const busy = psql("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'", 'postgres')
+    if (busy === '0') break
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  psql('CHECKPOINT', 'postgres')
+}
+
+async function runCase(c: Case, n: number, times: number): Promise<CaseResult> {
+  const missing = c.needsDialects.filter((d) => !knownDialects.includes(d))
+  if (missing.length) return { case: c, runs: [], skipped: `ferry has no ${missing.join(', ')} dialect yet` }
+  const result: CaseResult & { runs: CaseResult['runs'] } = { case: c, runs: [] }
+  for (let i = 1; i <= times; i++) {
+    try {
+      c.prepare?.()
+      await settle()
+      const log = resolve(outDir, 'runs', `${c.id.replaceAll(':', '_')}-${n}-${i}.log`)
+      const m = await measure(c.script, log, c.env)
+      const written = c.rowsWritten()
+      if (written !== n) throw new Error(`wrote ${written} rows, expected ${n}; see ${log}`)
+      result.runs.push(m)
+      console.log(`  ${c.id} (${n} rows) run ${i}: ${m.seconds.toFixed(2)} s, ${m.rssMb.toFixed(0)} MB`)
+    } catch (err) {
+      console.log(`  ${c.id} run ${i} FAILED: ${(err as Error).message}`)
+      return { case: c, runs: [], failed: (err as Error).message }
+    }
+  }
+  return result
+}
+
+function versions(): string {
+  const first = (cmd: string, args: string[]) => {
+    try {
+      return run(cmd, args).split('\n')[0]!.trim()
+    } catch {
+      return 'not installed'
+    }
+  }
+  const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim()
+  const dirty = spawnSync('git', ['status', '--porcelain', 'src', 'sources', 'sinks', 'transforms'], { encoding: 'utf8' }).stdout.trim()
+  return [
+    `- machine: ${os.availableParallelism()} cores (${os.cpus()[0]?.model.trim()}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, ${os.type()} ${os.release()}`,
+    `- date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    `- ferry: ${commit}${dirty ? ' + uncommitted changes' : ''}; node ${process.version}`,
+    `- PostgreSQL ${psql('SHOW server_version', 'postgres')}; MariaDB ${mariadb('SELECT VERSION()')}; ${first('pgloader', ['--version'])}; ${first('mysqldump', ['--version'])}`,
+  ].join('\n')
+}
+
+/** What a ferry case pays before it moves a row: node, tsx compiling ferry, the CLI. */
+async function startupCost(): Promise<number> {
+  const times: number[] = []
+  for (let i = 0; i < 3; i++) {
+    const m = await measure('exec node --import tsx src/cli/main.ts --help', resolve(outDir, 'runs', 'startup.log'))
+    times.push(m.seconds)
+  }
+  return median(times)
+}
+
+async function main(): Promise<void> {
+  mkdirSync(resolve(outDir, 'runs'), { recursive: true })
+  setUp()
+  const cases = values.memory ? [] : allCases(rows).filter(selected)
+  const memoryPaths: { from: Db; to: Db }[] = [
+    { from: 'sqlite', to: 'sqlite' },
+    { from: 'postgres', to: 'postgres' },
+  ]
+  const memoryCases = (n: number) =>
+    memoryPaths.flatMap((p) => ['streaming', 'chunked'].map((s) => ferryCase(p, s, n))).filter(selected)
+  const doMemory = values.memory || !values['no-memory']
+  const sources = new Map<number, Set<SourceKind>>()
+  const need = (n: number, list: Case[]) => {
+    for (const c of list) sources.set(n, new Set([...(sources.get(n) ?? []), c.path.from]))
+  }
+  need(rows, cases)
+  if (doMemory) for (const n of memorySizes) need(n, memoryCases(n))
+  for (const [n, kinds] of sources) await ensureSources(n, [...kinds])
+  console.log(`ferry dialects registered: ${knownDialects.join(', ')}`)
+
+  const startup = cases.length ? await startupCost() : undefined
+  const results: CaseResult[] = []
+  for (const c of cases) results.push(await runCase(c, rows, runs))
+
+  let memory: Map<number, CaseResult[]> | undefined
+  if (doMemory) {
+    memory = new Map()
+    for (const n of memorySizes) {
+      const list: CaseResult[] = []
+      for (const c of memoryCases(n)) list.push(await runCase(c, n, memoryRuns))
+      memory.set(n, list)
+    }
+  }
+
+  const header = `${rows.toLocaleString('en-US')} rows, median of ${runs} run(s) per case\n\n${versions()}`
+  const notes = [
+    `- Every case is its own process, timed by \`/usr/bin/time -f '%e %M %U %S'\`: wall seconds, peak RSS of the largest process (for a shell pipe, its largest member) and CPU seconds of the client processes; the servers' memory and CPU are not counted.`,
+    `- ferry runs \`node --import tsx src/cli/main.ts bench/pipelines/bench.ts\` (writeMode \`recreate\`, checkpoints on every 100,000 rows and chunk, validate off, batchSize ${batchSize}, chunkSize 10000; parallel = ${workers} workers on this ${os.availableParallelism()}-core machine). Its times include start-up: node + tsx compiling ferry + the CLI take ${startup?.toFixed(2) ?? '—'} s alone (\`--help\`). A SQLite target file is deleted before each run (untimed): SQLite takes ~4 s to drop the previous run's 1M-row table.`,
+    '- × reference time: ferry\'s median seconds over the reference tool\'s on the same path (below 1 is faster).',
+  ].join('\n')
+  const targets = targetLines(results, memory)
+  let out = ''
+  if (cases.length) {
+    out += `\n${header}\n\n${mainTable(results, rows)}\n\n${notes}\n`
+    if (!partial) writeSection(benchmarksFile, 'main', `## Throughput\n\n${header}\n\n${mainTable(results, rows)}\n\n${notes}`)
+  }
+  if (memory) {
+    const table = memoryTable(memory)
+    out += `\nmemory check (${memoryRuns} run(s) per case):\n\n${table}\n`
+    if (!partial) writeSection(benchmarksFile, 'memory', `## Memory check\n\nferry streaming and chunked at ${memorySizes.map((n) => n.toLocaleString('en-US')).join(' and ')} rows, ${memoryRuns} run(s) each; peak RSS of the ferry process.\n\n${table}`)
+  }
+  out += `\ntargets:\n${targets.join('\n')}\n`
+  if (!partial && cases.length) writeSection(benchmarksFile, 'targets', `## Targets (issue 5)\n\n${targets.join('\n')}`)
+  console.log(out)
+  if (!partial) console.log(`written to ${benchmarksFile}`)
+}
+
+await main()
