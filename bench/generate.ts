@@ -7,7 +7,6 @@ import { random } from '../src/demo.js'
 import {
   dataDir,
   mariadb,
-  mariadbArgs,
   my,
   pg,
   psql,
