@@ -175,7 +175,6 @@ async function copyRows(client: pg.Client, table: string, columns: readonly Colu
 }
 
 /** The rows in COPY text format, in chunks of about 64 KiB. */
-export function* copyTextForBench(columns: readonly ColumnInfo[], rows: readonly Row[]): Generator<string> { yield* copyText(columns, rows) }
 function* copyText(columns: readonly ColumnInfo[], rows: readonly Row[]): Generator<string> {
   const names = columns.map((c) => c.name)
   const encoders = columns.map(copyEncoder)
@@ -213,7 +212,7 @@ function copyEncoder(column: ColumnInfo): (value: unknown) => string {
   return (v) => copyField(v, column)
 }
 
-export function copyField(value: unknown, column: ColumnInfo): string {
+function copyField(value: unknown, column: ColumnInfo): string {
   if (value === null || value === undefined) return '\\N'
   // Parsed JSON: a string here is a JSON string value, not JSON text.
   if (column.type === 'json') return escapeCopy(jsonText(value))

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ResolvedSettings } from './config.js'
-import { describeEndpoint, openSink, openSource } from './dialects/index.js'
+import { describeEndpoint, openConnections } from './dialects/index.js'
 import { inspect } from './inspect.js'
 import type { Logger } from './log.js'
 import { duration } from './progress.js'
@@ -126,15 +126,10 @@ async function lastRate(pipeline: ResolvedPipeline): Promise<{ rowsPerSecond: nu
 }
 
 async function withConnections<T>(s: ResolvedSettings, use: (source: Source, sink: Sink) => Promise<T>): Promise<T> {
-  const source = await openSource(s.source)
+  const { source, sink } = await openConnections(s)
   try {
-    const sink = await openSink(s.target)
-    try {
-      return await use(source, sink)
-    } finally {
-      await sink.close()
-    }
+    return await use(source, sink)
   } finally {
-    await source.close()
+    await Promise.allSettled([source.close(), sink.close()])
   }
 }

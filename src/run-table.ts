@@ -54,7 +54,6 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
     let checkpoint: Checkpoint | undefined
     if (env.validateOnly) {
       target = await existingTarget(sink, s)
-      stats.total = await source.count(s.sourceTable, s.where)
     } else {
       const ctx = await prepare(s, source, sink, stats, env)
       target = ctx.target
@@ -70,6 +69,7 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
     }
     if (s.validate !== false || env.validateOnly) {
       validation = await validate(s, target, stats, opened, logger)
+      if (env.validateOnly && validation) stats.total = validation.sourceCount
     }
     status = validation?.passed === false ? 'VALIDATION_FAILED' : 'SUCCESS'
     // Removed only now: a run killed during validation resumes straight to validating.

@@ -1,4 +1,4 @@
-import { openSink, openSource } from './dialects/index.js'
+import { openConnections } from './dialects/index.js'
 import type { Logger } from './log.js'
 import { type Connections, type RunContext, runRange } from './pipeline.js'
 
@@ -19,7 +19,7 @@ export async function runRanges(
   let next = 0
 
   async function work(worker: number): Promise<void> {
-    const conn = worker === 0 ? main : await openConnections(ctx)
+    const conn = worker === 0 ? main : await openConnections(ctx.settings)
     try {
       while (!controller.signal.aborted && next < queue.length) {
         const index = queue[next++]!
@@ -37,14 +37,4 @@ export async function runRanges(
   const results = await Promise.allSettled(Array.from({ length: workers }, (_, w) => work(w)))
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
   if (failure) throw failure.reason
-}
-
-async function openConnections(ctx: RunContext): Promise<Connections> {
-  const source = await openSource(ctx.settings.source)
-  try {
-    return { source, sink: await openSink(ctx.settings.target) }
-  } catch (err) {
-    await source.close()
-    throw err
-  }
 }

@@ -58,6 +58,20 @@ export async function openSink(endpoint: Endpoint<Sink>): Promise<Sink> {
   return sink
 }
 
+/** A source and a sink of their own, as each worker and each dry-run table needs. */
+export async function openConnections(s: {
+  source: Endpoint<Source>
+  target: Endpoint<Sink>
+}): Promise<{ source: Source; sink: Sink }> {
+  const source = await openSource(s.source)
+  try {
+    return { source, sink: await openSink(s.target) }
+  } catch (err) {
+    await source.close()
+    throw err
+  }
+}
+
 /** Opens the target database as a source, to read back what was written (validation). */
 export async function openTargetAsSource(endpoint: Endpoint<Sink>): Promise<Source | undefined> {
   if (typeof endpoint === 'function') return undefined
