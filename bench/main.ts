@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { knownDialects } from '../src/dialects/index.js'
+import { knownEngines } from '../src/engines/registry.js'
 import { allCases, ferryCase, workers, type Case, type Db } from './cases.js'
 import { mariadb, outDir, psql, run } from './config.js'
 import { ensureSources, type SourceKind } from './generate.js'
@@ -118,8 +118,8 @@ async function settle(): Promise<void> {
 }
 
 async function runCase(c: Case, n: number, times: number): Promise<CaseResult> {
-  const missing = c.needsDialects.filter((d) => !knownDialects.includes(d))
-  if (missing.length) return { case: c, runs: [], skipped: `ferry has no ${missing.join(', ')} dialect yet` }
+  const missing = c.needsDialects.filter((d) => !knownEngines.includes(d))
+  if (missing.length) return { case: c, runs: [], skipped: `ferry has no ${missing.join(', ')} engine yet` }
   const result: CaseResult & { runs: CaseResult['runs'] } = { case: c, runs: [] }
   for (let i = 1; i <= times; i++) {
     try {
@@ -185,7 +185,7 @@ async function main(): Promise<void> {
   need(rows, cases)
   if (doMemory) for (const n of memorySizes) need(n, memoryCases(n))
   for (const [n, kinds] of sources) await ensureSources(n, [...kinds])
-  console.log(`ferry dialects registered: ${knownDialects.join(', ')}`)
+  console.log(`ferry engines registered: ${knownEngines.join(', ')}`)
 
   const startup = cases.length ? await startupCost() : undefined
   const results: CaseResult[] = []

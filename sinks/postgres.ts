@@ -3,22 +3,28 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
+import type { ConnectionOptions } from '../src/config.js'
 import {
   classifyPgError,
-  connectPg,
-  createTableSql,
   describeTable,
   isConnectionError,
-  maxKey,
+  PgConnection,
+  pgConfig,
+  pgSpelling,
   pgType,
   quoteIdent,
-} from '../src/dialects/postgres.js'
-import { checkRows, jsonText } from '../src/dialects/values.js'
+} from '../src/engines/postgres.js'
+import { createTableSql, updatedColumns } from '../src/engines/sql/ddl.js'
+import { countRows, lookupRows } from '../src/engines/sql/queries.js'
 import { type FailureKind, SinkWriteError } from '../src/errors.js'
 import { faultPoint } from '../src/faults.js'
-import { keyId } from '../src/keys.js'
-import type { PreparePlan, Sink, WriteKind } from '../src/sink.js'
-import type { ColumnInfo, Key, KeyRange, Row, TableSchema } from '../src/types.js'
+import type { PreparePlan, Sink, WriteKind, WriteTarget } from '../src/sink.js'
+import type { ColumnInfo, KeyTuple, Row, TableSchema } from '../src/types.js'
+import { checkRows, jsonText } from '../src/values.js'
+
+export function createSink(connection: string | ConnectionOptions): PostgresSink {
+  return new PostgresSink(pgConfig(connection))
+}
 
 /**
  * Writes PostgreSQL with `COPY … FROM STDIN` (text format), one transaction per batch. Upserts COPY
@@ -26,52 +32,50 @@ import type { ColumnInfo, Key, KeyRange, Row, TableSchema } from '../src/types.j
  * connection is reopened by the next write, so retries can succeed.
  */
 export class PostgresSink implements Sink {
-  readonly dialect = 'postgres'
-  readonly #config: pg.ClientConfig
-  #client?: pg.Client
-  #broken = false
+  readonly engine = 'postgres'
+  readonly #connection: PgConnection
   /** Staging tables created in this session (they live until it ends). */
   readonly #stages = new Set<string>()
+  #session?: pg.Client
 
   constructor(config: pg.ClientConfig) {
-    this.#config = config
+    this.#connection = new PgConnection(config)
   }
 
   async open(): Promise<void> {
-    this.#broken = false
-    this.#stages.clear()
-    this.#client = await connectPg(this.#config, () => (this.#broken = true))
+    await this.#connection.open()
   }
 
-  async #conn(): Promise<pg.Client> {
-    if (this.#broken) {
-      await this.close()
-      await this.open()
+  /** The client; a new session (after a lost connection) has no staging tables yet. */
+  async #client(): Promise<pg.Client> {
+    const client = await this.#connection.client()
+    if (client !== this.#session) {
+      this.#stages.clear()
+      this.#session = client
     }
-    if (!this.#client) throw new Error('PostgresSink used before open()')
-    return this.#client
+    return client
   }
 
-  async describe(table: string): Promise<TableSchema | undefined> {
-    return describeTable(await this.#conn(), table)
+  describe(table: string): Promise<TableSchema | undefined> {
+    return this.#connection.describe(table)
   }
 
   async prepare(plan: PreparePlan): Promise<TableSchema> {
-    const client = await this.#conn()
+    const client = await this.#client()
     const table = quoteIdent(plan.table)
     await this.#transaction(client, async () => {
       if (plan.mode === 'recreate') await client.query(`DROP TABLE IF EXISTS ${table}`)
-      if (!(await describeTable(client, plan.table))) await client.query(createTableSql(plan.table, plan.schema))
+      if (!(await describeTable(client, plan.table))) await client.query(createTableSql(pgSpelling, plan.table, plan.schema, pgType))
       else if (plan.mode === 'truncate') await client.query(`TRUNCATE ${table}`)
     })
     this.#stages.clear()
     return (await describeTable(client, plan.table))!
   }
 
-  async write(target: TableSchema, rows: readonly Row[], kind: WriteKind): Promise<void> {
+  async write(target: WriteTarget, rows: readonly Row[], kind: WriteKind): Promise<void> {
     // numeric(p,s) and timestamps round extra digits without an error: refuse them first.
     checkRows(target, rows)
-    const client = await this.#conn()
+    const client = await this.#client()
     const into = kind === 'upsert' ? await this.#stage(client, target) : target.table
     try {
       await this.#transaction(client, async () => {
@@ -89,14 +93,14 @@ export class PostgresSink implements Sink {
       await body()
       await client.query('COMMIT')
     } catch (err) {
-      if (isConnectionError(err)) this.#broken = true
-      else await client.query('ROLLBACK').catch(() => (this.#broken = true))
+      if (isConnectionError(err)) this.#connection.markBroken()
+      else await client.query('ROLLBACK').catch(() => this.#connection.markBroken())
       throw err
     }
   }
 
-  /** A temporary table shaped like the target, emptied at each commit. */
-  async #stage(client: pg.Client, target: TableSchema): Promise<string> {
+  /** A temporary table shaped like the written columns, emptied at each commit. */
+  async #stage(client: pg.Client, target: WriteTarget): Promise<string> {
     const shape = [target.table, ...target.columns.map((c) => c.name)].join('\0')
     const name = `ferry_stage_${createHash('sha1').update(shape).digest('hex').slice(0, 16)}`
     if (!this.#stages.has(name)) {
@@ -109,24 +113,22 @@ export class PostgresSink implements Sink {
     return name
   }
 
-  async maxKey(table: string, key: string, range: KeyRange): Promise<Key | undefined> {
-    return maxKey(await this.#conn(), table, key, range)
+  count(table: string, filter?: string): Promise<number> {
+    return countRows(this.#connection, table, filter)
   }
 
-  async existingKeys(table: string, key: string, keys: readonly Key[]): Promise<Set<string>> {
-    const k = quoteIdent(key)
-    const sql = `SELECT ${k} AS k FROM ${quoteIdent(table)} WHERE ${k} = ANY($1)`
-    const { rows } = await (await this.#conn()).query<{ k: Key }>(sql, [keys])
-    return new Set(rows.map((r) => keyId(r.k)))
+  lookup(target: WriteTarget, keys: readonly KeyTuple[]): Promise<Row[]> {
+    const schema = { table: target.table, columns: target.columns, primaryKey: target.key, uniqueKeys: [target.key] }
+    return lookupRows(this.#connection, schema, target.key, target.columns.map((c) => c.name), keys)
   }
 
   async execute(statement: string): Promise<void> {
-    await (await this.#conn()).query(statement)
+    await (await this.#client()).query(statement)
   }
 
   /** Indexes that back no constraint (primary key, unique, exclusion) are dropped and returned. */
   async dropSecondaryIndexes(table: string): Promise<string[]> {
-    const client = await this.#conn()
+    const client = await this.#client()
     const { rows } = await client.query<{ def: string; name: string }>(secondaryIndexesSql, [table])
     await this.#transaction(client, async () => {
       for (const index of rows) await client.query(`DROP INDEX ${index.name}`)
@@ -142,10 +144,8 @@ export class PostgresSink implements Sink {
     return classifyPgError(err)
   }
 
-  async close(): Promise<void> {
-    const client = this.#client
-    this.#client = undefined
-    await client?.end().catch(() => {})
+  close(): Promise<void> {
+    return this.#connection.close()
   }
 }
 
@@ -158,14 +158,11 @@ JOIN pg_class ic ON ic.oid = i.indexrelid
 WHERE c.relname = $1 AND n.nspname = current_schema()
   AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = i.indexrelid)`
 
-function upsertSql(target: TableSchema, stage: string): string {
+function upsertSql(target: WriteTarget, stage: string): string {
   const names = target.columns.map((c) => quoteIdent(c.name)).join(', ')
-  const keys = new Set(target.primaryKey)
-  const updates = target.columns
-    .filter((c) => !keys.has(c.name))
-    .map((c) => `${quoteIdent(c.name)} = EXCLUDED.${quoteIdent(c.name)}`)
+  const updates = updatedColumns(target.columns, target.key).map((c) => `${quoteIdent(c.name)} = EXCLUDED.${quoteIdent(c.name)}`)
   const action = updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING'
-  return `INSERT INTO ${quoteIdent(target.table)} (${names}) SELECT ${names} FROM ${quoteIdent(stage)} ON CONFLICT (${target.primaryKey.map(quoteIdent).join(', ')}) ${action}`
+  return `INSERT INTO ${quoteIdent(target.table)} (${names}) SELECT ${names} FROM ${quoteIdent(stage)} ON CONFLICT (${target.key.map(quoteIdent).join(', ')}) ${action}`
 }
 
 async function copyRows(client: pg.Client, table: string, columns: readonly ColumnInfo[], rows: readonly Row[]) {

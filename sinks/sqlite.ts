@@ -1,73 +1,67 @@
-import { existsSync, mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
+import type { ConnectionOptions } from '../src/config.js'
 import {
   classifySqliteError,
-  createTableSql,
   declaredType,
   describeTable,
   encodeValue,
-  existingKeys,
-  maxKey,
   quoteIdent,
-} from '../src/dialects/sqlite.js'
+  SqliteConnection,
+  sqliteFilename,
+  sqliteSpelling,
+} from '../src/engines/sqlite.js'
+import { createTableSql, updatedColumns } from '../src/engines/sql/ddl.js'
+import { countRows, lookupRows } from '../src/engines/sql/queries.js'
 import type { FailureKind } from '../src/errors.js'
 import { faultPoint } from '../src/faults.js'
-import type { PreparePlan, Sink, WriteKind } from '../src/sink.js'
-import type { ColumnInfo, Key, KeyRange, Row, TableSchema } from '../src/types.js'
+import type { PreparePlan, Sink, WriteKind, WriteTarget } from '../src/sink.js'
+import type { ColumnInfo, KeyTuple, Row, TableSchema } from '../src/types.js'
+
+export function createSink(connection: string | ConnectionOptions): SqliteSink {
+  return new SqliteSink(sqliteFilename(connection))
+}
 
 /**
  * Writes a SQLite file: each batch is one transaction of prepared inserts (or upserts on the
- * primary key). WAL with synchronous=NORMAL survives a killed process; only a power cut can lose
- * the last commits, and a resume replays those.
+ * key). WAL with synchronous=NORMAL survives a killed process; only a power cut can lose the last
+ * commits, and a resume replays those.
  */
 export class SqliteSink implements Sink {
-  readonly dialect = 'sqlite'
-  #db?: Database.Database
-  readonly #filename: string
+  readonly engine = 'sqlite'
+  readonly #connection: SqliteConnection
   readonly #statements = new Map<string, Database.Statement>()
-
-  constructor(filename: string) {
-    this.#filename = filename
-  }
-
   #writable = false
 
-  /** Opens an existing file; a missing one is created by the first write, so dry runs leave no trace. */
-  async open(): Promise<void> {
-    if (this.#filename === ':memory:' || existsSync(this.#filename)) this.#db = this.#connect()
+  constructor(filename: string) {
+    this.#connection = new SqliteConnection(filename, { writable: true })
   }
 
-  #connect(): Database.Database {
-    const db = new Database(this.#filename)
-    db.pragma('busy_timeout = 10000')
-    return db
+  /** Opens an existing file; a missing one is created by the first write, so dry runs leave no trace. */
+  open(): Promise<void> {
+    return this.#connection.open()
   }
 
   /** The connection for writing: creates the file if needed, and switches it to WAL once. */
-  get #conn(): Database.Database {
-    if (!this.#db) {
-      mkdirSync(dirname(this.#filename), { recursive: true })
-      this.#db = this.#connect()
-    }
+  get #db(): Database.Database {
+    const db = this.#connection.db
     if (!this.#writable) {
-      this.#db.pragma('journal_mode = WAL')
-      this.#db.pragma('synchronous = NORMAL')
+      db.pragma('journal_mode = WAL')
+      db.pragma('synchronous = NORMAL')
       this.#writable = true
     }
-    return this.#db
+    return db
   }
 
-  async describe(table: string): Promise<TableSchema | undefined> {
-    return this.#db && describeTable(this.#db, table)
+  describe(table: string): Promise<TableSchema | undefined> {
+    return this.#connection.describe(table)
   }
 
   async prepare(plan: PreparePlan): Promise<TableSchema> {
-    const db = this.#conn
+    const db = this.#db
     const table = quoteIdent(plan.table)
     db.transaction(() => {
       if (plan.mode === 'recreate') db.exec(`DROP TABLE IF EXISTS ${table}`)
-      if (!describeTable(db, plan.table)) db.exec(createTableSql(plan.table, plan.schema))
+      if (!describeTable(db, plan.table)) db.exec(createTableSql(sqliteSpelling, plan.table, plan.schema, declaredType))
       else if (plan.mode === 'truncate') db.exec(`DELETE FROM ${table}`)
     })()
     this.#statements.clear()
@@ -78,14 +72,14 @@ export class SqliteSink implements Sink {
    * Rows go in groups of `perStatement` through one multi-row INSERT — fewer calls into SQLite, a
    * fifth less CPU for the whole run of the users demo than one statement per row — the rest one by one.
    */
-  async write(target: TableSchema, rows: readonly Row[], kind: WriteKind): Promise<void> {
+  async write(target: WriteTarget, rows: readonly Row[], kind: WriteKind): Promise<void> {
     const columns = target.columns
     const perStatement = Math.max(1, Math.min(64, Math.floor(32_766 / columns.length)))
     const many = this.#statement(target, kind, perStatement)
     const one = this.#statement(target, kind, 1)
     const params: unknown[] = new Array(perStatement * columns.length)
     const half = rows.length >> 1
-    this.#conn.transaction(() => {
+    this.#db.transaction(() => {
       let i = 0
       for (; i + perStatement <= rows.length; i += perStatement) {
         if (i <= half && half < i + perStatement) faultPoint('sink-write')
@@ -100,30 +94,32 @@ export class SqliteSink implements Sink {
     })()
   }
 
-  #statement(target: TableSchema, kind: WriteKind, rows: number): Database.Statement {
-    const id = `${kind}\0${rows}\0${target.table}`
+  #statement(target: WriteTarget, kind: WriteKind, rows: number): Database.Statement {
+    const id = [kind, rows, target.table, ...target.key, '', ...target.columns.map((c) => c.name)].join('\0')
     let stmt = this.#statements.get(id)
     if (!stmt) {
-      stmt = this.#conn.prepare(insertSql(target, kind, rows))
+      stmt = this.#db.prepare(insertSql(target, kind, rows))
       this.#statements.set(id, stmt)
     }
     return stmt
   }
 
-  async maxKey(table: string, key: string, range: KeyRange): Promise<Key | undefined> {
-    return this.#db && maxKey(this.#db, table, key, range)
+  async count(table: string, filter?: string): Promise<number> {
+    return this.#connection.opened ? countRows(this.#connection, table, filter) : 0
   }
 
-  async existingKeys(table: string, key: string, keys: readonly Key[]): Promise<Set<string>> {
-    return this.#db ? existingKeys(this.#db, table, key, keys) : new Set()
+  async lookup(target: WriteTarget, keys: readonly KeyTuple[]): Promise<Row[]> {
+    if (!this.#connection.opened) return []
+    const schema = { table: target.table, columns: target.columns, primaryKey: target.key, uniqueKeys: [target.key] }
+    return lookupRows(this.#connection, schema, target.key, target.columns.map((c) => c.name), keys)
   }
 
   async execute(statement: string): Promise<void> {
-    this.#conn.exec(statement)
+    this.#db.exec(statement)
   }
 
   async dropSecondaryIndexes(table: string): Promise<string[]> {
-    const db = this.#conn
+    const db = this.#db
     // Indexes behind PRIMARY KEY and UNIQUE constraints have no SQL and stay: they are the key.
     const indexes = db
       .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL")
@@ -144,21 +140,17 @@ export class SqliteSink implements Sink {
 
   async close(): Promise<void> {
     this.#statements.clear()
-    this.#db?.close()
-    this.#db = undefined
+    await this.#connection.close()
     this.#writable = false
   }
 }
 
-function insertSql(target: TableSchema, kind: WriteKind, rows: number): string {
+function insertSql(target: WriteTarget, kind: WriteKind, rows: number): string {
   const names = target.columns.map((c) => quoteIdent(c.name))
   const tuple = `(${names.map(() => '?').join(', ')})`
   const insert = `INSERT INTO ${quoteIdent(target.table)} (${names.join(', ')}) VALUES ${Array(rows).fill(tuple).join(', ')}`
   if (kind === 'insert') return insert
-  const keys = new Set(target.primaryKey)
-  const updates = target.columns
-    .filter((c) => !keys.has(c.name))
-    .map((c) => `${quoteIdent(c.name)} = excluded.${quoteIdent(c.name)}`)
-  const conflict = `ON CONFLICT (${target.primaryKey.map(quoteIdent).join(', ')})`
+  const updates = updatedColumns(target.columns, target.key).map((c) => `${quoteIdent(c.name)} = excluded.${quoteIdent(c.name)}`)
+  const conflict = `ON CONFLICT (${target.key.map(quoteIdent).join(', ')})`
   return `${insert} ${conflict} ${updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING'}`
 }

@@ -1,29 +1,36 @@
 import { createHash } from 'node:crypto'
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
-import { dirname, basename, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { CheckpointError, messageOf } from './errors.js'
-import { decodeKey, encodeKey } from './keys.js'
 import { faultPoint } from './faults.js'
 import type { Counts } from './stats.js'
-import type { Key, KeyRange } from './types.js'
+import type { Json } from './types.js'
 
-/** The progress of one range: done, or committed up to `lastKey` (inclusive). */
-export interface RangeProgress {
-  readonly range: KeyRange
-  lastKey?: Key
-  done: boolean
+/**
+ * An unfinished partition as a checkpoint file records it: the position after its last committed
+ * batch (none before the first), and its lease: how many source rows past that position the target
+ * may hold. A resume replays that many rows with upserts before it goes back to plain inserts.
+ */
+export interface OpenPartition {
+  readonly position?: Json
+  readonly lease: number
 }
 
-/** What a checkpoint file holds, with keys decoded. */
+/** What a checkpoint holds: the plan, what is done, where each open partition stands. */
 export interface CheckpointState {
   readonly pipeline: string
   readonly table: string
   readonly settingsHash: string
-  readonly ranges: RangeProgress[]
-  counts: Counts
-  updatedAt?: string
+  /** The partitions as the source cut them, in order; written once, in a file of its own. */
+  readonly partitions: readonly Json[]
+  /** Indexes of the partitions done. */
+  readonly done: ReadonlySet<number>
+  /** The unfinished partitions that were started, by index. */
+  readonly open: ReadonlyMap<number, OpenPartition>
+  readonly counts: Counts
+  readonly updatedAt?: string
   /** Statements that rebuild the target indexes dropped for the load (`deferIndexes`). */
-  deferredIndexes?: string[]
+  readonly deferredIndexes?: readonly string[]
 }
 
 /** A short digest of the settings that change which rows a run writes where. */
@@ -32,90 +39,201 @@ export function settingsHash(parts: Record<string, unknown>): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16)
 }
 
+interface Partition {
+  position?: Json
+  /** Source rows committed by this process. */
+  committed: number
+  /** The lease new commits are held to; grows for a batch larger than the checkpoint interval. */
+  lease: number
+  /** Rows a crashed run may have committed past `position` that a replay has not passed yet. */
+  replayLeft: number
+  /** What the newest durable save recorded: committed rows at its snapshot, and the lease. */
+  durable?: { committed: number; lease: number }
+}
+
 /**
- * Keeps a run's progress in memory and on disk. `advance` is called only after the sink committed
- * the rows it reports, so the file never claims more than the target holds; a killed run loses at
- * most what came after the last save, which a resume replays with upserts.
+ * A run's progress, in memory and on disk. The core never compares positions: it bounds instead
+ * how far the target can be ahead of the file. Before a batch is committed, `beforeCommit` makes
+ * sure the newest durable save grants the partition a lease covering it (saving first when not),
+ * so after a crash the rows past a saved position are at most its lease, which a resume replays
+ * with upserts. A save writes the open partitions and the done ones as runs of indexes: its cost
+ * does not grow with finished work; the plan is written once beside it.
  */
 export class Checkpoint {
   readonly #file: string
   readonly #interval: number
   readonly #enabled: boolean
-  #sinceSave = 0
+  readonly #partitions: readonly Json[]
+  readonly #open = new Map<number, Partition>()
+  /** Every partition below it is done; done ones above it are in `#doneAbove`. */
+  #lowWater = 0
+  readonly #doneAbove = new Set<number>()
+  #counts: Counts
   #saving: Promise<void> = Promise.resolve()
+  #planWritten: boolean
+  readonly #meta: { pipeline: string; table: string; settingsHash: string; deferredIndexes?: readonly string[] }
 
-  constructor(
-    readonly state: CheckpointState,
-    options: { file: string; interval: number; enabled: boolean },
-  ) {
+  constructor(state: CheckpointState, options: { file: string; interval: number; enabled: boolean; planWritten?: boolean }) {
     this.#file = options.file
     this.#interval = options.interval
     this.#enabled = options.enabled
+    this.#planWritten = options.planWritten ?? false
+    this.#partitions = state.partitions
+    this.#counts = state.counts
+    this.#meta = {
+      pipeline: state.pipeline,
+      table: state.table,
+      settingsHash: state.settingsHash,
+      ...(state.deferredIndexes && { deferredIndexes: state.deferredIndexes }),
+    }
+    for (const i of state.done) this.#markDone(i)
+    for (const [i, open] of state.open) {
+      this.#open.set(i, {
+        ...(open.position !== undefined && { position: open.position }),
+        committed: 0,
+        lease: this.#interval,
+        replayLeft: open.lease,
+        durable: { committed: 0, lease: open.lease },
+      })
+    }
   }
 
   get file(): string {
     return this.#file
   }
 
-  /** Index of the first range not done: every range below it is complete (the low-water mark). */
-  get lowWaterMark(): number {
-    const i = this.state.ranges.findIndex((r) => !r.done)
-    return i === -1 ? this.state.ranges.length : i
+  get partitions(): readonly Json[] {
+    return this.#partitions
   }
 
-  /** Records committed rows of a range; saves when `interval` rows have passed since the last save. */
-  async advance(index: number, lastKey: Key, rows: number, counts: Counts): Promise<void> {
-    this.state.ranges[index]!.lastKey = lastKey
-    this.state.counts = counts
-    this.#sinceSave += rows
-    if (this.#sinceSave >= this.#interval) await this.save()
+  get deferredIndexes(): readonly string[] {
+    return this.#meta.deferredIndexes ?? []
   }
 
-  async complete(index: number, counts: Counts): Promise<void> {
-    this.state.ranges[index]!.done = true
-    this.state.counts = counts
+  get doneCount(): number {
+    return this.#lowWater + this.#doneAbove.size
+  }
+
+  isDone(index: number): boolean {
+    return index < this.#lowWater || this.#doneAbove.has(index)
+  }
+
+  /** Where a partition's next read starts: undefined for its beginning. */
+  position(index: number): Json | undefined {
+    return this.#open.get(index)?.position
+  }
+
+  /** The positions of the started, unfinished partitions (for the resume line). */
+  openPositions(): Json[] {
+    return [...this.#open.values()].flatMap((p) => (p.position === undefined ? [] : [p.position]))
+  }
+
+  /** Whether the partition's next batch must be an upsert: a crashed run may have written it. */
+  replaying(index: number): boolean {
+    return (this.#open.get(index)?.replayLeft ?? 0) > 0
+  }
+
+  /** Waits until a durable save covers `sourceRows` more committed rows of the partition. */
+  async beforeCommit(index: number, sourceRows: number): Promise<void> {
+    if (!this.#enabled) return
+    const p = this.#partition(index)
+    const unsaved = p.committed - (p.durable?.committed ?? 0)
+    if (p.durable && unsaved + sourceRows <= p.durable.lease) return
+    p.lease = Math.max(p.lease, sourceRows)
     await this.save()
   }
 
-  /** Writes the file atomically: a temp file, fsync, rename, fsync of the folder. Saves run one at a time. */
+  /** Records a committed batch: the partition now stands at `position`. */
+  committed(index: number, position: Json, sourceRows: number, counts: Counts): void {
+    const p = this.#partition(index)
+    p.position = position
+    p.committed += sourceRows
+    p.replayLeft = Math.max(0, p.replayLeft - sourceRows)
+    this.#counts = counts
+  }
+
+  async complete(index: number, counts: Counts): Promise<void> {
+    this.#open.delete(index)
+    this.#markDone(index)
+    this.#counts = counts
+    await this.save()
+  }
+
+  #partition(index: number): Partition {
+    let p = this.#open.get(index)
+    if (!p) {
+      p = { committed: 0, lease: this.#interval, replayLeft: 0 }
+      this.#open.set(index, p)
+    }
+    return p
+  }
+
+  #markDone(index: number): void {
+    this.#doneAbove.add(index)
+    while (this.#doneAbove.delete(this.#lowWater)) this.#lowWater++
+  }
+
+  /** Keeps `statements` (deferred index builds) in the file from now on, durably. */
+  async keepDeferredIndexes(statements: readonly string[]): Promise<void> {
+    this.#meta.deferredIndexes = statements
+    await this.save()
+  }
+
+  /**
+   * Writes the file atomically (temp file, fsync, rename, fsync of the folder); saves run one at a
+   * time, in order. A partition's durable lease moves only once the file holding it is on disk.
+   */
   save(): Promise<void> {
     if (!this.#enabled) return Promise.resolve()
-    this.#sinceSave = 0
-    this.state.updatedAt = new Date().toISOString()
-    const text = serialize(this.state, this.lowWaterMark)
-    this.#saving = this.#saving.then(() => writeAtomically(this.#file, text))
+    const snapshot = [...this.#open].map(([i, p]) => ({ i, p, committed: p.committed, lease: Math.max(p.lease, p.replayLeft) }))
+    const text = this.#serialize(snapshot)
+    const writePlan = !this.#planWritten
+    this.#planWritten = true
+    this.#saving = this.#saving.then(async () => {
+      if (writePlan) await writeAtomically(planFile(this.#file), planText(this.#meta.settingsHash, this.#partitions))
+      await writeAtomically(this.#file, text)
+      for (const s of snapshot) s.p.durable = { committed: s.committed, lease: s.lease }
+    })
     return this.#saving
+  }
+
+  #serialize(snapshot: { i: number; p: Partition; lease: number }[]): string {
+    const above = [...this.#doneAbove].sort((a, b) => a - b)
+    return JSON.stringify({
+      version: 2,
+      ...this.#meta,
+      updatedAt: new Date().toISOString(),
+      counts: this.#counts,
+      partitions: this.#partitions.length,
+      partitionsDone: this.doneCount,
+      done: runsOf(this.#lowWater, above),
+      open: snapshot.map(({ i, p, lease }) => ({ i, ...(p.position !== undefined && { position: p.position }), lease })),
+    })
   }
 
   async remove(): Promise<void> {
     await this.#saving
-    if (this.#enabled) await rm(this.#file, { force: true })
+    if (!this.#enabled) return
+    await rm(this.#file, { force: true })
+    await rm(planFile(this.#file), { force: true })
   }
 }
 
-function serialize(state: CheckpointState, lowWaterMark: number): string {
-  return JSON.stringify(
-    {
-      version: 1,
-      pipeline: state.pipeline,
-      table: state.table,
-      settingsHash: state.settingsHash,
-      updatedAt: state.updatedAt,
-      counts: state.counts,
-      ...(state.deferredIndexes?.length && { deferredIndexes: state.deferredIndexes }),
-      chunk: lowWaterMark,
-      chunks: state.ranges.length,
-      lowWaterMark:
-        lowWaterMark > 0 ? encodeKey(state.ranges[lowWaterMark - 1]!.range.lte) : undefined,
-      ranges: state.ranges.map((r) => ({
-        gt: encodeKey(r.range.gt),
-        lte: encodeKey(r.range.lte),
-        ...(r.done ? { done: true } : r.lastKey !== undefined && { lastKey: encodeKey(r.lastKey) }),
-      })),
-    },
-    null,
-    1,
-  )
+/** `[[0, low - 1], …runs of consecutive indexes in above]`, inclusive. */
+function runsOf(low: number, above: readonly number[]): [number, number][] {
+  const runs: [number, number][] = low > 0 ? [[0, low - 1]] : []
+  for (const i of above) {
+    const last = runs.at(-1)
+    if (last && last[1] === i - 1) last[1] = i
+    else runs.push([i, i])
+  }
+  return runs
+}
+
+const planFile = (file: string): string => file.replace(/(\.json)?$/, '.plan.json')
+
+function planText(settingsHash: string, partitions: readonly Json[]): string {
+  return JSON.stringify({ version: 2, settingsHash, partitions })
 }
 
 async function writeAtomically(file: string, text: string): Promise<void> {
@@ -138,53 +256,62 @@ async function writeAtomically(file: string, text: string): Promise<void> {
   }
 }
 
-/** Reads a checkpoint; undefined when there is none. Leftover temp files of killed runs are removed. */
+/** Reads a checkpoint and its plan; undefined when there is none. Temp files of killed runs are removed. */
 export async function loadCheckpoint(file: string): Promise<CheckpointState | undefined> {
   await removeStaleTemps(file)
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw err
-  }
+  const text = await readIfThere(file)
+  if (text === undefined) return undefined
   try {
     const raw = JSON.parse(text) as {
+      version?: number
       pipeline: string
       table: string
       settingsHash: string
       updatedAt?: string
       counts: Counts
       deferredIndexes?: string[]
-      ranges: { gt?: unknown; lte?: unknown; lastKey?: unknown; done?: boolean }[]
+      partitions: number
+      done: [number, number][]
+      open: { i: number; position?: Json; lease: number }[]
     }
+    if (raw.version !== 2) throw new Error(`version ${String(raw.version)} is not this ferry's checkpoint format (2)`)
+    const planText = await readIfThere(planFile(file))
+    if (planText === undefined) throw new Error(`its plan \`${planFile(file)}\` is missing`)
+    const plan = JSON.parse(planText) as { settingsHash: string; partitions: Json[] }
+    if (plan.settingsHash !== raw.settingsHash || plan.partitions.length !== raw.partitions) {
+      throw new Error(`its plan \`${planFile(file)}\` belongs to another run`)
+    }
+    const done = new Set<number>()
+    for (const [from, to] of raw.done) for (let i = from; i <= to; i++) done.add(i)
     return {
       pipeline: raw.pipeline,
       table: raw.table,
       settingsHash: raw.settingsHash,
+      partitions: plan.partitions,
+      done,
+      open: new Map(raw.open.map((o) => [o.i, { ...(o.position !== undefined && { position: o.position }), lease: o.lease }])),
       counts: raw.counts,
       ...(raw.updatedAt && { updatedAt: raw.updatedAt }),
       ...(raw.deferredIndexes && { deferredIndexes: raw.deferredIndexes }),
-      ranges: raw.ranges.map((r) => {
-        const gt = decodeKey(r.gt)
-        const lte = decodeKey(r.lte)
-        const lastKey = decodeKey(r.lastKey)
-        return {
-          range: { ...(gt !== undefined && { gt }), ...(lte !== undefined && { lte }) },
-          done: r.done === true,
-          ...(lastKey !== undefined && { lastKey }),
-        }
-      }),
     }
   } catch (err) {
-    throw new CheckpointError(`checkpoint \`${file}\` cannot be read: ${messageOf(err)}`)
+    throw new CheckpointError(`checkpoint \`${file}\` cannot be read: ${messageOf(err)}; run without --resume to start over`)
+  }
+}
+
+async function readIfThere(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
   }
 }
 
 async function removeStaleTemps(file: string): Promise<void> {
-  const prefix = `${basename(file)}.tmp-`
+  const prefixes = [`${basename(file)}.tmp-`, `${basename(planFile(file))}.tmp-`]
   const names = await readdir(dirname(file)).catch(() => [] as string[])
   await Promise.all(
-    names.filter((n) => n.startsWith(prefix)).map((n) => rm(join(dirname(file), n), { force: true })),
+    names.filter((n) => prefixes.some((p) => n.startsWith(p))).map((n) => rm(join(dirname(file), n), { force: true })),
   )
 }

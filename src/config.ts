@@ -1,9 +1,9 @@
 import { join } from 'node:path'
 import { z } from 'zod'
 import { ConfigError } from './errors.js'
-import { knownDialects, dialectOf } from './dialects/index.js'
+import { engineOf, knownEngines } from './engines/registry.js'
 import type { Sink, WriteMode } from './sink.js'
-import type { Source } from './source.js'
+import type { Filter, Source } from './source.js'
 import type { Row } from './types.js'
 
 export const strategies = ['streaming', 'chunked', 'parallel'] as const
@@ -14,9 +14,9 @@ export type RowTransform<S extends object = Row, T extends object = Row> = (
   row: S,
 ) => T | null | undefined | Promise<T | null | undefined>
 
-/** Driver options for a database, with `dialect` naming which: `{ dialect: 'postgres', host: … }`. */
+/** Driver options for a database, with `engine` naming which: `{ engine: 'postgres', host: … }`. */
 export interface ConnectionOptions {
-  readonly dialect: string
+  readonly engine: string
   readonly [option: string]: unknown
 }
 
@@ -34,17 +34,29 @@ export interface PipelineSettings<S extends object = Row, T extends object = S> 
   sourceTable?: string
   /** Defaults to `sourceTable`. */
   targetTable?: string
-  /** The source's key column, unique and orderable. Default `id`. */
-  primaryKey?: string
-  /** The key column in the target; the transform must carry the key's value over. Default `primaryKey`. */
-  targetKey?: string
+  /**
+   * The source's key: a column or a list of columns, unique and not null. Rows are read in its
+   * order. Default: the source table's primary key (else its first unique key over NOT NULL columns).
+   */
+  primaryKey?: string | string[]
+  /**
+   * The key in the target, unique there: the column(s) a row is found and upserted by. The transform
+   * may rename or change it. Default: `primaryKey` (the source key's columns).
+   */
+  targetKey?: string | string[]
+  /**
+   * The key is unique although the source does not declare it (a view, a table without a
+   * constraint): ferry then checks it while reading and stops at the first two equal keys.
+   */
+  assertUniqueKey?: boolean
   strategy?: StrategyName
   /** Rows per chunk for the chunked and parallel strategies (and per validation chunk). Default 10000. */
   chunkSize?: number
   numWorkers?: number
   /** Rows per sink write (one transaction, one retry unit). Default 1000. */
   batchSize?: number
-  where?: string
+  /** Which source rows to move: SQL text for the SQL engines. */
+  where?: Filter
   transform?: RowTransform<S, T>
   /** `true` or `'count'` compares row counts; `'checksum'` also compares every row's content. */
   validate?: boolean | 'count' | 'checksum'
@@ -98,27 +110,33 @@ const wholeNumber = z.number({ error: 'expected a number' }).int({ error: 'expec
 const positiveInt = wholeNumber.positive({ error: 'expected a whole number above 0' })
 const nonNegativeInt = wholeNumber.nonnegative({ error: 'expected a whole number, 0 or more' })
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'expected a function')
-const url = z.string().refine((v) => dialectOf(v) !== undefined, {
-  message: `expected a URL whose scheme is one of ${knownDialects.join(', ')} (e.g. sqlite:data/app.db)`,
+const url = z.string().refine((v) => engineOf(v) !== undefined, {
+  message: `expected a URL whose scheme is one of ${knownEngines.join(', ')} (e.g. sqlite:data/app.db)`,
 })
 const connectionOptions = z.looseObject({
-  dialect: z.enum(knownDialects as [string, ...string[]]),
+  engine: z.enum(knownEngines as [string, ...string[]]),
 })
 const endpoint = z.union([url, connectionOptions, fn])
 const identifier = z.string().min(1)
+const columns = z
+  .union([identifier, z.array(identifier).min(1, { error: 'expected at least one column' })])
+  .transform((v) => (typeof v === 'string' ? [v] : v))
+  .refine((v) => new Set(v).size === v.length, { message: 'a column is named twice' })
+const filter = z.union([z.string().trim().min(1), z.record(z.string(), z.unknown())])
 
 const schema = z.strictObject({
   source: endpoint,
   target: endpoint,
   sourceTable: identifier,
   targetTable: identifier.optional(),
-  primaryKey: identifier.default('id'),
-  targetKey: identifier.optional(),
+  primaryKey: columns.optional(),
+  targetKey: columns.optional(),
+  assertUniqueKey: z.boolean().default(false),
   strategy: z.enum(strategies).default('chunked'),
   chunkSize: positiveInt.default(10_000),
   numWorkers: positiveInt.max(64).default(4),
   batchSize: positiveInt.max(1_000_000).default(1000),
-  where: z.string().trim().min(1).optional(),
+  where: filter.optional(),
   transform: fn.optional(),
   validate: z.union([z.boolean(), z.enum(['count', 'checksum'])]).default(true),
   validateIgnore: z.array(identifier).default([]),
@@ -141,10 +159,13 @@ const schema = z.strictObject({
   deferIndexes: z.boolean().default(false),
 })
 
-/** Settings after validation, with every default filled in. */
+/**
+ * Settings after validation, with every default filled in but the keys, which the source's schema
+ * decides when they are not set (see `resolveKeys`).
+ */
 export type ResolvedSettings = Omit<
   z.output<typeof schema>,
-  'source' | 'target' | 'transform' | 'targetTable' | 'targetKey' | 'before' | 'after'
+  'source' | 'target' | 'transform' | 'targetTable' | 'primaryKey' | 'targetKey' | 'before' | 'after' | 'where'
 > & {
   readonly name: string
   /** This table's checkpoint file (one per table in a multi-table pipeline). */
@@ -154,7 +175,9 @@ export type ResolvedSettings = Omit<
   readonly source: Endpoint<Source>
   readonly target: Endpoint<Sink>
   readonly targetTable: string
-  readonly targetKey: string
+  readonly primaryKey?: readonly string[]
+  readonly targetKey?: readonly string[]
+  readonly where?: Filter
   readonly transform?: RowTransform
 }
 
@@ -185,7 +208,6 @@ export function resolveSettings(
     source: s.source as Endpoint<Source>,
     target: s.target as Endpoint<Sink>,
     targetTable,
-    targetKey: s.targetKey ?? s.primaryKey,
     transform: s.transform as RowTransform | undefined,
   }
   return Object.freeze(settings)
@@ -198,7 +220,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     return `  unknown setting ${issue.keys.map((k) => `\`${k}\``).join(', ')}; allowed settings: ${allowed}`
   }
   if (issue.code === 'invalid_union' && (setting === 'source' || setting === 'target')) {
-    return `  setting \`${setting}\`: expected a URL whose scheme is one of ${knownDialects.join(', ')}, connection options with a \`dialect\`, or a factory function`
+    return `  setting \`${setting}\`: expected a URL whose scheme is one of ${knownEngines.join(', ')}, connection options with an \`engine\`, or a factory function`
   }
   const got = 'input' in issue && typeof issue.input !== 'function' ? ` (got ${JSON.stringify(issue.input)})` : ''
   return `  setting \`${setting}\`: ${issue.message}${got}`

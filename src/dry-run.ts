@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ResolvedSettings } from './config.js'
-import { describeEndpoint, openConnections } from './dialects/index.js'
+import { describeEndpoint, openConnections } from './engines/registry.js'
 import { inspect } from './inspect.js'
 import type { Logger } from './log.js'
 import { duration } from './progress.js'
@@ -15,6 +15,8 @@ import { strategyFor } from './strategy.js'
 export interface TablePlan {
   readonly sourceTable: string
   readonly targetTable: string
+  /** `(order_id, line) (primary key) → (order_id, line)` */
+  readonly key: string
   readonly rows: number
   readonly strategy: string
   readonly chunks: number
@@ -43,14 +45,15 @@ export async function dryRun(pipeline: ResolvedPipeline, logger: Logger): Promis
 
 async function planTable(s: ResolvedSettings, source: Source, sink: Sink): Promise<TablePlan> {
   const seen = await inspect(s, source, sink)
-  const ranges = await strategyFor(s.strategy).plan(source, s)
+  const ranges = await strategyFor(s.strategy).plan(source, { table: s.sourceTable, key: seen.keys.source, filter: s.where }, s)
   const warnings: string[] = []
-  if (!seen.keyIsPrimary) warnings.push(`\`${s.primaryKey}\` is not the primary key of \`${s.sourceTable}\`: make sure it is unique`)
+  if (seen.keys.origin === 'asserted') warnings.push(`key ${keyList(seen.keys.source)} is asserted unique, not declared: it is checked while reading`)
   if (seen.sample.length > 0 && seen.sample.every((p) => p.target == null)) warnings.push('the transform drops every sampled row')
   const existing = new Map((s.writeMode === 'recreate' ? [] : (seen.existingTarget?.columns ?? [])).map((c) => [c.name, c]))
   return {
     sourceTable: s.sourceTable,
     targetTable: s.targetTable,
+    key: `${keyList(seen.keys.source)} (${seen.keys.origin}) → ${keyList(seen.keys.target)}`,
     rows: seen.total,
     strategy: s.strategy,
     chunks: ranges.length,
@@ -67,6 +70,8 @@ async function planTable(s: ResolvedSettings, source: Source, sink: Sink): Promi
   }
 }
 
+const keyList = (names: readonly string[]) => (names.length === 1 ? names[0]! : `(${names.join(', ')})`)
+
 function targetAction(s: ResolvedSettings, exists: boolean): string {
   if (s.resume) return 'resume from the checkpoint if there is one'
   if (!exists) return 'create'
@@ -79,6 +84,7 @@ function logPlan(logger: Logger, p: TablePlan): void {
     [
       `plan for ${p.sourceTable} → ${p.targetTable}:`,
       `rows: ${p.rows}`,
+      `key: ${p.key}`,
       `strategy: ${p.strategy}, ${p.chunks} chunk(s), ${p.workers} worker(s)`,
       `target: ${p.targetAction}`,
       `checkpoint: ${p.checkpointFile}`,

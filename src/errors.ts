@@ -1,5 +1,3 @@
-import type { Key } from './types.js'
-
 /** Base of every error ferry raises on purpose; anything else is a bug or a driver surprise. */
 export class FerryError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -47,10 +45,11 @@ export class SinkWriteError extends FerryError {
 export class RowRejectedError extends FerryError {
   constructor(
     readonly table: string,
-    readonly key: Key | undefined,
+    /** The row's key as text, `42` or `(7, 'b')`. */
+    readonly key: string,
     cause: unknown,
   ) {
-    super(`target \`${table}\` rejected the row with key ${String(key)}: ${messageOf(cause)}`, {
+    super(`target \`${table}\` rejected the row with key ${key}: ${messageOf(cause)}`, {
       cause,
     })
   }

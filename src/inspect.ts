@@ -1,8 +1,10 @@
 import type { ResolvedSettings } from './config.js'
 import { ConfigError, messageOf } from './errors.js'
+import { type Keys, resolveKeys } from './key-check.js'
+import { keyOf, keyText } from './keys.js'
 import type { Sink } from './sink.js'
 import type { Source } from './source.js'
-import { checkColumns, inferTargetSchema } from './target-schema.js'
+import { checkColumns, checkTargetKey, inferTargetSchema } from './target-schema.js'
 import type { Row, TableSchema } from './types.js'
 
 export interface SampleRow {
@@ -13,6 +15,8 @@ export interface SampleRow {
 /** What a run learns about both sides before it writes anything. */
 export interface Inspection {
   readonly source: TableSchema
+  /** The source key and the target key, checked. */
+  readonly keys: Keys
   /** Rows under the filter. */
   readonly total: number
   /** The first source rows and what the transform made of them. */
@@ -23,35 +27,31 @@ export interface Inspection {
   readonly target: TableSchema
   /** The shape of the transformed rows, typed from the source columns they carry over. */
   readonly inferred: TableSchema
-  /** False when the key is not the source's primary key, so nothing guarantees it is unique. */
-  readonly keyIsPrimary: boolean
 }
 
 /**
- * Checks a table's settings against both databases without writing: the table and key exist, the
- * filter works, the transform runs on a sample and fits the target.
+ * Checks a table's settings against both databases without writing: the table exists, the key is
+ * unique and not null, the filter works, the transform runs on a sample and fits the target, and
+ * the target key is unique in an existing target.
  */
 export async function inspect(s: ResolvedSettings, source: Source, sink: Sink): Promise<Inspection> {
   const sourceSchema = await source.describe(s.sourceTable)
-  if (!sourceSchema.columns.some((c) => c.name === s.primaryKey)) {
-    throw new ConfigError(
-      `setting \`primaryKey\`: source table \`${s.sourceTable}\` has no column \`${s.primaryKey}\` (it has ${sourceSchema.columns.map((c) => c.name).join(', ')})`,
-    )
-  }
   const total = await countOrExplain(source, s)
-  const sample = await sampleRows(source, s)
+  const keys = await resolveKeys(s, sourceSchema, source)
+  const sample = await sampleRows(source, s, keys)
   const existing = await sink.describe(s.targetTable)
-  const inferred = inferTargetSchema(s, sourceSchema, sample)
+  const inferred = inferTargetSchema(s, keys, sourceSchema, sample)
   const target = existing && s.writeMode !== 'recreate' ? existing : inferred
   checkColumns(target, sample.flatMap((p) => (p.target ? [p.target] : [])))
+  if (target === existing) checkTargetKey(s, keys, existing)
   return {
     source: sourceSchema,
+    keys,
     total,
     sample,
     ...(existing && { existingTarget: existing }),
     target,
     inferred,
-    keyIsPrimary: sourceSchema.primaryKey.length === 1 && sourceSchema.primaryKey[0] === s.primaryKey,
   }
 }
 
@@ -59,25 +59,27 @@ async function countOrExplain(source: Source, s: ResolvedSettings): Promise<numb
   try {
     return await source.count(s.sourceTable, s.where)
   } catch (err) {
-    if (!s.where) throw err
-    throw new ConfigError(`setting \`where\` (${s.where}) does not work on \`${s.sourceTable}\`: ${messageOf(err)}`, {
+    if (!s.where || err instanceof ConfigError) throw err
+    const filter = typeof s.where === 'string' ? s.where : JSON.stringify(s.where)
+    throw new ConfigError(`setting \`where\` (${filter}) does not work on \`${s.sourceTable}\`: ${messageOf(err)}`, {
       cause: err,
     })
   }
 }
 
-async function sampleRows(source: Source, s: ResolvedSettings): Promise<SampleRow[]> {
+async function sampleRows(source: Source, s: ResolvedSettings, keys: Keys): Promise<SampleRow[]> {
   const sample: SampleRow[] = []
-  const pages = source.read({ table: s.sourceTable, key: s.primaryKey, range: {}, where: s.where, pageSize: 100 })
-  for await (const page of pages) {
-    for (const row of page) {
+  const read = { table: s.sourceTable, key: keys.source, filter: s.where }
+  const [partition] = await source.partitions(read)
+  for await (const page of source.read({ ...read, partition: partition!, pageSize: 100 })) {
+    for (const row of page.rows) {
       // Transforms may rewrite their input; keep an untouched copy to compare with.
       const copy = { ...row }
       try {
         sample.push({ source: copy, target: s.transform ? await s.transform(row) : row })
       } catch (err) {
         throw new ConfigError(
-          `setting \`transform\` throws on the row with key ${String(copy[s.primaryKey])}: ${messageOf(err)}`,
+          `setting \`transform\` throws on the row with key ${keyText(keyOf(copy, keys.source))}: ${messageOf(err)}`,
           { cause: err },
         )
       }

@@ -6,20 +6,20 @@ import { mapRows } from '../transforms/map-rows.js'
 import { writeBatches } from '../transforms/write.js'
 import type { Checkpoint } from './checkpoint.js'
 import type { ResolvedSettings } from './config.js'
-import type { Sink } from './sink.js'
-import type { Source } from './source.js'
+import { checkedPages, type Keys } from './key-check.js'
+import type { Sink, WriteTarget } from './sink.js'
+import type { Page, Source } from './source.js'
 import type { Stats } from './stats.js'
-import type { KeyRange, Row, TableSchema } from './types.js'
+import type { Row } from './types.js'
 
-/** What every range of a run shares. */
+/** What every partition of a run shares. */
 export interface RunContext {
   readonly settings: ResolvedSettings
-  /** The target table as the sink will write it. */
-  readonly target: TableSchema
+  readonly keys: Keys
+  /** Where and how the sink writes. */
+  readonly target: WriteTarget
   readonly stats: Stats
   readonly checkpoint: Checkpoint
-  /** True when this run continues a checkpoint: ranges may hold rows past their committed key. */
-  readonly resuming: boolean
   readonly onRejected: (row: Row, err: unknown) => Promise<void>
 }
 
@@ -30,10 +30,10 @@ export interface Connections {
 }
 
 /**
- * The one pipeline: source.read(range) → transform → batch → retry(sink.write) → checkpoint tap.
- * Runs the range at `index` of the checkpoint from its last committed key to its end.
+ * The one pipeline: source.read(partition, position) → transform → batch → retry(sink.write) →
+ * checkpoint tap. Runs partition `index` of the checkpoint from its position to its end.
  */
-export async function runRange(
+export async function runPartition(
   ctx: RunContext,
   conn: Connections,
   index: number,
@@ -41,43 +41,40 @@ export async function runRange(
   signal?: AbortSignal,
 ): Promise<void> {
   const s = ctx.settings
-  const progress = ctx.checkpoint.state.ranges[index]!
-  if (progress.done) return
-  const range: KeyRange = {
-    ...progress.range,
-    ...(progress.lastKey !== undefined && { gt: progress.lastKey }),
-  }
-  const replayUpTo =
-    ctx.resuming && s.writeMode !== 'upsert'
-      ? await conn.sink.maxKey(s.targetTable, s.targetKey, range)
-      : undefined
-  const pages = conn.source.read({
+  const checkpoint = ctx.checkpoint
+  if (checkpoint.isDone(index)) return
+  let pages: AsyncIterable<Page> = conn.source.read({
     table: s.sourceTable,
-    key: s.primaryKey,
-    range,
-    where: s.where,
+    key: ctx.keys.source,
+    filter: s.where,
+    partition: checkpoint.partitions[index]!,
+    after: checkpoint.position(index),
     pageSize: s.batchSize,
+    verifyUnique: ctx.keys.origin === 'asserted',
   })
+  if (ctx.keys.checkWhileReading) pages = checkedPages(pages, s.sourceTable, ctx.keys)
   // A Readable, not the bare generator: it reads the next page while the sink writes this one.
-  const readable: AsyncIterable<Row[]> = Readable.from(pages, { objectMode: true, highWaterMark: 2 })
+  const readable: AsyncIterable<Page> = Readable.from(pages, { objectMode: true, highWaterMark: 2 })
   await pipeline(
     readable,
-    mapRows(s.primaryKey, s.transform),
+    mapRows(s.transform),
     coalesce<Row>(s.batchSize),
     writeBatches({
       sink: conn.sink,
       target: ctx.target,
-      targetKey: s.targetKey,
       mode: s.writeMode,
       maxRetries: s.maxRetries,
       retryDelay: s.retryDelay,
       skipExisting: s.skipExisting,
       stats: ctx.stats,
       onRejected: ctx.onRejected,
-      replayUpTo,
+      lease: {
+        replaying: () => checkpoint.replaying(index),
+        beforeCommit: (rows) => checkpoint.beforeCommit(index, rows),
+      },
     }),
-    checkpointTap(ctx.checkpoint, index, ctx.stats, worker),
+    checkpointTap(checkpoint, index, ctx.stats, worker),
     { signal },
   )
-  await ctx.checkpoint.complete(index, ctx.stats.counts())
+  await checkpoint.complete(index, ctx.stats.counts())
 }

@@ -1,21 +1,23 @@
+import { keyId } from './canonical.js'
 import { Checkpoint, type CheckpointState, loadCheckpoint, settingsHash } from './checkpoint.js'
 import type { ResolvedSettings } from './config.js'
-import { describeEndpoint, openSink, openSource, openTargetAsSource } from './dialects/index.js'
+import { describeEndpoint, openSink, openSource, openTargetAsSource } from './engines/registry.js'
 import { CheckpointError, messageOf, MissingTableError, RowRejectedError } from './errors.js'
-import { inspect } from './inspect.js'
-import { keyId } from './keys.js'
+import { inspect, type Inspection } from './inspect.js'
+import type { Keys } from './key-check.js'
+import { keyOf, keyText } from './keys.js'
 import type { Logger } from './log.js'
 import type { RunContext } from './pipeline.js'
 import { type ProgressFactory, progressLine } from './progress.js'
 import type { RejectedRows } from './rejected.js'
-import type { Sink } from './sink.js'
+import type { Sink, WriteTarget } from './sink.js'
 import type { Source } from './source.js'
 import { type MigrationStats, Stats } from './stats.js'
 import { runStep } from './steps.js'
 import { strategyFor } from './strategy.js'
-import type { TableSchema } from './types.js'
+import type { Json, TableSchema } from './types.js'
 import { validateRun, type ValidationResult } from './validate.js'
-import { runRanges } from './workers.js'
+import { runPartitions } from './workers.js'
 
 export type TableStatus = 'SUCCESS' | 'FAILED' | 'VALIDATION_FAILED' | 'NOT_RUN'
 
@@ -35,11 +37,11 @@ export interface TableEnv {
   readonly validateOnly: boolean
 }
 
-/** Loads one table: plan, before step, the strategy's ranges, deferred indexes, after step, validation. */
+/** Loads one table: plan, before step, the strategy's partitions, deferred indexes, after step, validation. */
 export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<TableResult> {
   const { logger } = env
   const stats = new Stats()
-  const opened: { source?: Source; sink?: Sink; targetReader?: Source } = {}
+  const opened: { source?: Source; sink?: Sink } = {}
   let validation: ValidationResult | undefined
   let status: TableStatus = 'FAILED'
   let error: Error | undefined
@@ -50,16 +52,22 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
     )
     const source = (opened.source = await openSource(s.source))
     const sink = (opened.sink = await openSink(s.target))
-    let target: TableSchema
+    const seen = await inspect(s, source, sink)
+    logger.info(`key ${keyNames(seen.keys.source)} (${seen.keys.origin}) → target key ${keyNames(seen.keys.target)}`)
+    const rejected = new Set<string>()
+    let target: WriteTarget
+    let partitions: readonly Json[]
     let checkpoint: Checkpoint | undefined
     if (env.validateOnly) {
-      target = await existingTarget(sink, s)
+      target = writeTarget(seen.keys, await existingTarget(sink, s), seen)
+      partitions = await strategyFor('chunked').plan(source, read(s, seen.keys), s)
     } else {
-      const ctx = await prepare(s, source, sink, stats, env)
+      const ctx = await prepare(s, seen, { source, sink }, stats, env, rejected)
       target = ctx.target
       checkpoint = ctx.checkpoint
+      partitions = checkpoint.partitions
       progress = env.progress(s.targetTable, stats, logger, s.progressInterval)
-      await runRanges(ctx, { source, sink }, strategyFor(s.strategy).concurrency(s), logger)
+      await runPartitions(ctx, { source, sink }, strategyFor(s.strategy).concurrency(s), logger)
       stats.end()
       progress.stop()
       logger.info(`loaded: ${progressLine(stats)}`)
@@ -68,8 +76,8 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
       await runStep('after', s.after, sink, logger, s.targetTable)
     }
     if (s.validate !== false || env.validateOnly) {
-      validation = await validate(s, target, stats, opened, logger)
-      if (env.validateOnly && validation) stats.total = validation.sourceCount
+      validation = await validate(s, { keys: seen.keys, source, sink, target, partitions, stats, rejected }, logger)
+      if (env.validateOnly) stats.total = validation.sourceCount
     }
     status = validation?.passed === false ? 'VALIDATION_FAILED' : 'SUCCESS'
     // Removed only now: a run killed during validation resumes straight to validating.
@@ -80,7 +88,7 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
   } finally {
     progress.stop()
     stats.end()
-    await Promise.allSettled([opened.source?.close(), opened.sink?.close(), opened.targetReader?.close()])
+    await Promise.allSettled([opened.source?.close(), opened.sink?.close()])
   }
   return {
     sourceTable: s.sourceTable,
@@ -92,18 +100,31 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
   }
 }
 
-/** Everything before the first write: inspection, checkpoint, target preparation, before step. */
+const keyNames = (names: readonly string[]) => (names.length === 1 ? `\`${names[0]}\`` : `(${names.map((n) => `\`${n}\``).join(', ')})`)
+
+const read = (s: ResolvedSettings, keys: Keys) => ({ table: s.sourceTable, key: keys.source, filter: s.where })
+
+/**
+ * The target as the run writes it: the columns the transform's rows carry (typed as the target
+ * declares them), keyed on the target key.
+ */
+function writeTarget(keys: Keys, target: TableSchema, seen: Inspection): WriteTarget {
+  const carried = new Set(seen.inferred.columns.map((c) => c.name))
+  return { table: target.table, columns: target.columns.filter((c) => carried.has(c.name)), key: keys.target }
+}
+
+/** Everything before the first write: checkpoint, target preparation, before step. */
 async function prepare(
   s: ResolvedSettings,
-  source: Source,
-  sink: Sink,
+  seen: Inspection,
+  { source, sink }: { source: Source; sink: Sink },
   stats: Stats,
   env: TableEnv,
+  rejected: Set<string>,
 ): Promise<RunContext> {
   const { logger } = env
-  const seen = await inspect(s, source, sink)
   stats.total = seen.total
-  const hash = checkpointHash(s)
+  const hash = checkpointHash(s, seen.keys)
   let state = s.resume ? await loadCheckpoint(s.checkpointFile) : undefined
   if (state && state.settingsHash !== hash) {
     throw new CheckpointError(
@@ -111,57 +132,65 @@ async function prepare(
     )
   }
   if (s.resume && !state) logger.warn(`no checkpoint at ${s.checkpointFile}; starting from the beginning`)
-  const resuming = state !== undefined
-  let target: TableSchema
+  let schema: TableSchema
+  let planWritten = state !== undefined
   if (state) {
-    target = await existingTarget(sink, s)
+    schema = await existingTarget(sink, s)
     stats.restore(state.counts)
     logger.info(resumeLine(s, state, stats))
   } else {
     await runStep('before', s.before, sink, logger, s.targetTable)
-    target = await sink.prepare({ table: s.targetTable, schema: seen.target, mode: s.writeMode })
-    state = await freshState(s, source, hash, await deferIndexes(s, sink, logger))
-    logger.info(`${stats.total} rows in ${state.ranges.length} chunk(s); target \`${s.targetTable}\` prepared (${s.writeMode})`)
+    schema = await sink.prepare({ table: s.targetTable, schema: seen.target, mode: s.writeMode })
+    state = await freshState(s, seen, source, hash, await deferIndexes(s, sink, logger))
+    planWritten = false
+    logger.info(`${stats.total} rows in ${state.partitions.length} chunk(s); target \`${s.targetTable}\` prepared (${s.writeMode})`)
   }
-  const checkpoint = new Checkpoint(state, { file: s.checkpointFile, interval: s.checkpointInterval, enabled: s.checkpoints })
+  const checkpoint = new Checkpoint(state, {
+    file: s.checkpointFile,
+    interval: s.checkpointInterval,
+    enabled: s.checkpoints,
+    planWritten,
+  })
   await checkpoint.save()
-  return { settings: s, target, stats, checkpoint, resuming, onRejected: rejectHandler(s, stats, env) }
+  const target = writeTarget(seen.keys, schema, seen)
+  return { settings: s, keys: seen.keys, target, stats, checkpoint, onRejected: rejectHandler(s, target, stats, env, rejected) }
 }
 
-function checkpointHash(s: ResolvedSettings): string {
+function checkpointHash(s: ResolvedSettings, keys: Keys): string {
   return settingsHash({
     source: describeEndpoint(s.source),
     target: describeEndpoint(s.target),
     sourceTable: s.sourceTable,
     targetTable: s.targetTable,
-    primaryKey: s.primaryKey,
-    targetKey: s.targetKey,
+    primaryKey: keys.source,
+    targetKey: keys.target,
     where: s.where ?? null,
     transform: s.transform?.toString() ?? null,
   })
 }
 
 function resumeLine(s: ResolvedSettings, state: CheckpointState, stats: Stats): string {
-  const done = state.ranges.filter((r) => r.done).length
-  const lastKeys = state.ranges.flatMap((r) => (!r.done && r.lastKey !== undefined ? [String(r.lastKey)] : []))
-  return `resuming from ${s.checkpointFile}: ${done}/${state.ranges.length} chunks done, ${stats.done} rows done, last keys ${lastKeys.join(', ') || 'none'}`
+  const positions = [...state.open.values()].flatMap((p) => (p.position === undefined ? [] : [JSON.stringify(p.position)]))
+  return `resuming from ${s.checkpointFile}: ${state.done.size}/${state.partitions.length} chunks done, ${stats.done} rows done, open at ${positions.join(', ') || 'their start'}`
 }
 
-function rejectHandler(s: ResolvedSettings, stats: Stats, env: TableEnv): RunContext['onRejected'] {
+function rejectHandler(s: ResolvedSettings, target: WriteTarget, stats: Stats, env: TableEnv, rejected: Set<string>): RunContext['onRejected'] {
+  const keyColumns = target.key.map((k) => target.columns.find((c) => c.name === k)!)
   return async (row, err) => {
-    const key = row[s.targetKey]
+    const key = keyOf(row, target.key)
     const skip = s.onRejectedRow === 'skip'
-    stats.addError({ message: messageOf(err), rows: 1, attempt: 1, resolved: skip, kind: 'rejected', key: keyId(key) })
-    if (!skip) throw new RowRejectedError(s.targetTable, key as never, err)
-    env.logger.warn(`row with key ${String(key)} rejected by \`${s.targetTable}\`: ${messageOf(err)}`)
-    await env.rejected.add(key, err, row)
+    stats.addError({ message: messageOf(err), rows: 1, attempt: 1, resolved: skip, kind: 'rejected', key: keyText(key) })
+    if (!skip) throw new RowRejectedError(s.targetTable, keyText(key), err)
+    rejected.add(keyId(key, keyColumns))
+    env.logger.warn(`row with key ${keyText(key)} rejected by \`${s.targetTable}\`: ${messageOf(err)}`)
+    await env.rejected.add(key.length === 1 ? key[0] : key, err, row)
   }
 }
 
 async function deferIndexes(s: ResolvedSettings, sink: Sink, logger: Logger): Promise<string[]> {
   if (!s.deferIndexes) return []
   if (!sink.dropSecondaryIndexes) {
-    logger.warn(`deferIndexes: the ${sink.dialect} target keeps its indexes during the load`)
+    logger.warn(`deferIndexes: the ${sink.engine} target keeps its indexes during the load`)
     return []
   }
   const statements = await sink.dropSecondaryIndexes(s.targetTable)
@@ -170,7 +199,7 @@ async function deferIndexes(s: ResolvedSettings, sink: Sink, logger: Logger): Pr
 }
 
 async function buildDeferredIndexes(sink: Sink, checkpoint: Checkpoint, logger: Logger): Promise<void> {
-  const statements = checkpoint.state.deferredIndexes ?? []
+  const statements = checkpoint.deferredIndexes
   if (statements.length === 0 || !sink.execute) return
   const started = Date.now()
   for (const statement of statements) await sink.execute(statement)
@@ -180,21 +209,23 @@ async function buildDeferredIndexes(sink: Sink, checkpoint: Checkpoint, logger: 
 async function existingTarget(sink: Sink, s: ResolvedSettings): Promise<TableSchema> {
   const target = await sink.describe(s.targetTable)
   if (!target) throw new MissingTableError(s.targetTable, `the target \`${describeEndpoint(s.target)}\``)
-  return { ...target, primaryKey: target.primaryKey.length ? target.primaryKey : [s.targetKey] }
+  return target
 }
 
 async function freshState(
   s: ResolvedSettings,
+  seen: Inspection,
   source: Source,
   hash: string,
   deferredIndexes: string[],
 ): Promise<CheckpointState> {
-  const ranges = await strategyFor(s.strategy).plan(source, s)
   return {
     pipeline: s.name,
     table: s.sourceTable,
     settingsHash: hash,
-    ranges: ranges.map((range) => ({ range, done: false })),
+    partitions: await strategyFor(s.strategy).plan(source, read(s, seen.keys), s),
+    done: new Set(),
+    open: new Map(),
     counts: { migrated: 0, failed: 0, skipped: 0, filtered: 0 },
     ...(deferredIndexes.length && { deferredIndexes }),
   }
@@ -202,30 +233,41 @@ async function freshState(
 
 async function validate(
   s: ResolvedSettings,
-  targetSchema: TableSchema,
-  stats: Stats,
-  opened: { source?: Source; targetReader?: Source },
+  run: {
+    keys: Keys
+    source: Source
+    sink: Sink
+    target: WriteTarget
+    partitions: readonly Json[]
+    stats: Stats
+    rejected: ReadonlySet<string>
+  },
   logger: Logger,
-): Promise<ValidationResult | undefined> {
-  const target = (opened.targetReader = await openTargetAsSource(s.target))
-  if (!target) {
-    logger.warn('validation skipped: the target is a factory, not a URL that can be read back')
-    return undefined
-  }
+): Promise<ValidationResult> {
   const result = await validateRun({
     settings: s,
-    source: opened.source!,
-    target,
-    targetSchema,
-    notExpected: stats.failed + stats.filtered,
+    keys: run.keys,
+    source: run.source,
+    sink: run.sink,
+    target: run.target,
+    partitions: run.partitions,
+    filtered: run.stats.filtered,
+    rejected: run.rejected,
+    targetReader: () => openTargetAsSource(s.target),
   })
   const line = `validation (${result.mode}): source ${result.sourceCount}, expected ${result.expectedCount}, target ${result.targetCount}`
   if (result.passed) logger.info(`${line}: passed`)
   else {
-    const keys = result.mismatchedChunks?.length
-      ? ` in ${result.mismatchedChunks.length} chunk(s); missing keys ${result.missingKeys?.join(', ') || '-'}; extra ${result.extraKeys?.join(', ') || '-'}; differing ${result.differingKeys?.join(', ') || '-'}`
-      : ''
-    logger.error({ mismatchedChunks: result.mismatchedChunks }, `${line}: FAILED${keys}`)
+    const keys =
+      result.mode === 'checksum'
+        ? ` in ${result.mismatchedPartitions?.length ?? 0} chunk(s); missing keys ${result.missingKeys?.join(', ') || '-'}; extra ${result.extraKeys?.join(', ') || '-'}; differing ${result.differingKeys?.join(', ') || '-'}${columnsLine(result)}`
+        : ''
+    logger.error({ mismatchedPartitions: result.mismatchedPartitions }, `${line}: FAILED${keys}`)
   }
   return result
+}
+
+function columnsLine(result: ValidationResult): string {
+  const columns = Object.entries(result.differingColumns ?? {})
+  return columns.length ? ` (in ${columns.map(([c, n]) => `\`${c}\` ${n}×`).join(', ')})` : ''
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import type { ResolvedSettings } from './config.js'
-import { openSink } from './dialects/index.js'
+import { openSink } from './engines/registry.js'
 import { createLogger, type Logger, stamp } from './log.js'
 import { type ProgressFactory, progressBar, progressLines } from './progress.js'
 import { RejectedRows } from './rejected.js'

@@ -1,5 +1,5 @@
 import type { FailureKind } from './errors.js'
-import type { ColumnInfo, Key, KeyRange, Row, TableSchema } from './types.js'
+import type { ColumnInfo, KeyTuple, Row, TableSchema } from './types.js'
 
 /**
  * How the target table is prepared at the start of a fresh run (never on resume) and how rows are
@@ -16,9 +16,18 @@ export type WriteKind = 'insert' | 'upsert'
 
 export interface PreparePlan {
   readonly table: string
-  /** The shape of the rows that will be written; used to create the table. */
+  /** The shape of the rows that will be written; used to create the table, keyed on its `primaryKey`. */
   readonly schema: TableSchema
   readonly mode: WriteMode
+}
+
+/** Where and how rows are written: the table, the columns the rows carry, the key upserts match on. */
+export interface WriteTarget {
+  readonly table: string
+  /** The columns written, typed as the target declares them; other target columns are left alone. */
+  readonly columns: readonly ColumnInfo[]
+  /** The target key's columns: unique in the target. */
+  readonly key: readonly string[]
 }
 
 /**
@@ -26,18 +35,20 @@ export interface PreparePlan {
  * is committed and leaves nothing behind when it rejects.
  */
 export interface Sink {
-  readonly dialect: string
+  readonly engine: string
   open(): Promise<void>
   /** Creates, truncates or recreates the target as the plan says; returns the table's schema. */
   prepare(plan: PreparePlan): Promise<TableSchema>
   /** The target table's schema, or undefined when it does not exist. */
   describe(table: string): Promise<TableSchema | undefined>
-  /** Writes rows into `target.table`; its columns and primary key say what to insert and upsert on. */
-  write(target: TableSchema, rows: readonly Row[], kind: WriteKind): Promise<void>
-  /** The largest key in the range: where a resumed run must switch from upserts back to inserts. */
-  maxKey(table: string, key: string, range: KeyRange): Promise<Key | undefined>
-  /** The `keyId`s of those of these keys that the table holds already (skip-existing). */
-  existingKeys(table: string, key: string, keys: readonly Key[]): Promise<Set<string>>
+  write(target: WriteTarget, rows: readonly Row[], kind: WriteKind): Promise<void>
+  /** Rows of the target under the filter (in the engine's filter language). */
+  count(table: string, filter?: string): Promise<number>
+  /**
+   * The target rows whose key is one of `keys` (tuples in `target.key` order), with the columns of
+   * `target`, decoded as a source of this engine would read them. Rows not found are left out.
+   */
+  lookup(target: WriteTarget, keys: readonly KeyTuple[]): Promise<Row[]>
   /** Runs one SQL statement (for `before`/`after` steps). Optional: not every engine speaks SQL. */
   execute?(statement: string): Promise<void>
   /**

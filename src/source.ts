@@ -1,40 +1,62 @@
-import type { Key, KeyRange, Row, TableSchema } from './types.js'
+import type { Json, Row, TableSchema } from './types.js'
 
-/** What to read: one key range of one table, in key order, in pages of `pageSize` rows. */
-export interface ReadSpec {
+/**
+ * A source's filter: SQL text for the SQL engines (`"status <> 'deleted'"`), or the engine's own
+ * filter document for engines that have one.
+ */
+export type Filter = string | { readonly [key: string]: unknown }
+
+/** One table read in the order of a key that the source guarantees unique and not null. */
+export interface TableRead {
   readonly table: string
-  readonly key: string
-  readonly range: KeyRange
-  /** A SQL condition written by the pipeline's author, ANDed with the key range. */
-  readonly where?: string | undefined
-  readonly pageSize: number
+  /** The key's columns, in order. */
+  readonly key: readonly string[]
+  readonly filter?: Filter | undefined
 }
 
-/** A key range over a named key column. */
-export interface KeyRangeOf {
-  readonly key: string
-  readonly range: KeyRange
+/** What to read: one partition of a table, from a position in it, in pages of `pageSize` rows. */
+export interface ReadSpec extends TableRead {
+  /** A partition as `partitions` returned it. */
+  readonly partition: Json
+  /** The position after the last page already handled, as a page reported it; undefined: from the start. */
+  readonly after?: Json | undefined
+  readonly pageSize: number
+  /** Read only these columns (validation reads keys only); default: every column. */
+  readonly columns?: readonly string[]
+  /**
+   * The key is asserted unique, not declared: the source must hand over every row even where two
+   * share a key (a keyset read overlaps its pages by one row), so that the reader sees them.
+   */
+  readonly verifyUnique?: boolean
+}
+
+/** Rows in key order, and the position just after the last of them. */
+export interface Page {
+  readonly rows: Row[]
+  readonly position: Json
 }
 
 /**
  * A database that rows are read from. One instance holds one connection; the parallel strategy
- * opens one per worker.
+ * opens one per worker. Partitions and positions are the source's own JSON values: the core stores
+ * them in checkpoints and hands them back, never comparing or interpreting them.
  */
 export interface Source {
-  /** The database kind, as in URLs: `sqlite`, `postgres`, `mysql`. */
-  readonly dialect: string
+  /** The engine, as the registry names it: `sqlite`, `postgres`, `mysql`. */
+  readonly engine: string
   open(): Promise<void>
-  /** Columns, their types and the primary key. Throws `MissingTableError`. */
+  /** Columns, types, primary and unique keys. Throws `MissingTableError`. */
   describe(table: string): Promise<TableSchema>
-  count(table: string, where?: string, keyRange?: KeyRangeOf): Promise<number>
+  count(table: string, filter?: Filter): Promise<number>
   /**
-   * Every `every`-th key in key order (the last key of each run of `every` rows) under the filter:
-   * split points that give chunks of equal row counts whatever the gaps or skew in the keys.
+   * Cuts the rows under the filter into partitions of about `rowsPerPartition` rows each, in key
+   * order, whatever the gaps or skew in the keys; one partition for the whole table when undefined.
+   * Rows added after planning still fall in some partition.
    */
-  splitKeys(table: string, key: string, every: number, where?: string): Promise<Key[]>
-  /** The largest key in the range, or undefined when the range holds no row. */
-  maxKey(table: string, key: string, range: KeyRange, where?: string): Promise<Key | undefined>
-  /** Pages of rows in key order, read by keyset pagination; closes its cursor when abandoned. */
-  read(spec: ReadSpec): AsyncIterable<Row[]>
+  partitions(read: TableRead, rowsPerPartition?: number): Promise<Json[]>
+  /** Whether a row under the filter has NULL in one of these key columns. */
+  hasNullKey(read: TableRead, columns: readonly string[]): Promise<boolean>
+  /** Pages of rows of one partition in key order; closes what it holds when abandoned. */
+  read(spec: ReadSpec): AsyncIterable<Page>
   close(): Promise<void>
 }

@@ -22,7 +22,7 @@ export async function runStep(
     table,
     log: (message) => logger.info(`${kind} (${where}): ${message}`),
     sql: async (statement) => {
-      if (!target.execute) throw new ConfigError(`the ${target.dialect} target cannot run SQL steps`)
+      if (!target.execute) throw new ConfigError(`the ${target.engine} target cannot run SQL steps`)
       await target.execute(statement)
     },
   }

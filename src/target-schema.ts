@@ -1,6 +1,8 @@
+import { canonical } from './canonical.js'
 import type { ResolvedSettings } from './config.js'
 import { ConfigError } from './errors.js'
-import { keyId } from './keys.js'
+import { type Keys, KeyError } from './key-check.js'
+import { sameSet } from './keys.js'
 import type { ColumnInfo, LogicalType, Row, TableSchema } from './types.js'
 
 /**
@@ -10,13 +12,21 @@ import type { ColumnInfo, LogicalType, Row, TableSchema } from './types.js'
  */
 export function inferTargetSchema(
   settings: ResolvedSettings,
+  keys: Keys,
   source: TableSchema,
   sample: readonly { source: Row; target: Row | null | undefined }[],
 ): TableSchema {
   const table = settings.targetTable
-  if (!settings.transform) {
-    return { table, columns: source.columns, primaryKey: [settings.targetKey] }
+  const keyed = (columns: readonly ColumnInfo[]): TableSchema => {
+    const missing = keys.target.filter((k) => !columns.some((c) => c.name === k))
+    if (missing.length) {
+      throw new ConfigError(
+        `setting \`targetKey\`: the rows written to \`${table}\` have no column ${missing.map((m) => `\`${m}\``).join(', ')} (they have ${columns.map((c) => c.name).join(', ')})`,
+      )
+    }
+    return { table, columns, primaryKey: keys.target, uniqueKeys: [keys.target] }
   }
+  if (!settings.transform) return keyed(source.columns)
   const pairs = sample.filter((p): p is { source: Row; target: Row } => p.target != null)
   if (pairs.length === 0) {
     throw new ConfigError(
@@ -24,24 +34,25 @@ export function inferTargetSchema(
     )
   }
   const names = [...new Set(pairs.flatMap((p) => Object.keys(p.target)))]
-  if (!names.includes(settings.targetKey)) {
-    throw new ConfigError(
-      `setting \`targetKey\`: the transform's rows have no column \`${settings.targetKey}\` (they have ${names.join(', ')})`,
-    )
-  }
-  const columns = names.map((name) => inferColumn(name, pairs, source))
-  return { table, columns, primaryKey: [settings.targetKey] }
+  return keyed(names.map((name) => inferColumn(name, pairs, source)))
 }
 
 function inferColumn(name: string, pairs: { source: Row; target: Row }[], source: TableSchema): ColumnInfo {
   const carried = source.columns.find((c) =>
-    pairs.every((p) => keyId(p.target[name]) === keyId(p.source[c.name])),
+    pairs.every((p) => canonical(p.target[name], c) === canonical(p.source[c.name], c) && sameKind(p.target[name], p.source[c.name])),
   )
   if (carried) return { ...carried, name }
   const value = pairs.map((p) => p.target[name]).find((v) => v != null)
   const type = jsType(value, pairs.map((p) => p.target[name]))
   return { name, nativeType: `computed ${type}`, type, nullable: true }
 }
+
+/** Both values are null, or neither and of one JavaScript type (the text '5' is not the number 5). */
+function sameKind(a: unknown, b: unknown): boolean {
+  return (a == null) === (b == null) && (a == null || typeof a === typeof b || (isNumeric(a) && isNumeric(b)))
+}
+
+const isNumeric = (v: unknown) => typeof v === 'number' || typeof v === 'bigint'
 
 function jsType(value: unknown, all: unknown[]): LogicalType {
   switch (typeof value) {
@@ -72,4 +83,25 @@ export function checkColumns(target: TableSchema, sample: readonly Row[]): void 
       }
     }
   }
+}
+
+/**
+ * Before a run writes into an existing table: upserts (and the replays of a resumed run) need the
+ * target key to be unique there, or MySQL would add duplicates and the others would fail on every
+ * batch. Refuses the run, saying what to add.
+ */
+export function checkTargetKey(s: ResolvedSettings, keys: Keys, target: TableSchema): void {
+  const missing = keys.target.filter((k) => !target.columns.some((c) => c.name === k))
+  if (missing.length) {
+    throw new KeyError(
+      `setting \`targetKey\`: target table \`${target.table}\` has no column ${missing.map((m) => `\`${m}\``).join(', ')} (it has ${target.columns.map((c) => c.name).join(', ')})`,
+    )
+  }
+  if (s.writeMode !== 'upsert' && !s.checkpoints) return
+  if (target.uniqueKeys.some((u) => sameSet(u, keys.target))) return
+  const names = keys.target.map((k) => `\`${k}\``).join(', ')
+  const why = s.writeMode === 'upsert' ? 'upserts need' : 'a resumed run replays rows with upserts, which need'
+  throw new KeyError(
+    `target table \`${target.table}\` has no primary key or unique constraint on (${names}): ${why} one; add PRIMARY KEY or UNIQUE (${names}) to \`${target.table}\`, or let ferry create the table (\`writeMode: 'recreate'\`)`,
+  )
 }

@@ -1,18 +1,14 @@
 /** A row as drivers hand it over: column name to value. */
 export type Row = Record<string, unknown>
 
-/** A primary-key value. Keys are read and compared in the order the database sorts them. */
-export type Key = number | bigint | string
-
 /**
- * A half-open range of keys: rows with `gt < key <= lte`. A missing bound is open, so the first
- * range of a table has no `gt` and the last no `lte` (rows added past the last split still belong
- * to a range).
+ * A value that survives `JSON.stringify` and `JSON.parse` unchanged. Partitions and positions are
+ * such values: the engine that makes them gives them meaning, the core only stores and returns them.
  */
-export interface KeyRange {
-  readonly gt?: Key
-  readonly lte?: Key
-}
+export type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json }
+
+/** The values of a key's columns, in the key's column order. */
+export type KeyTuple = readonly unknown[]
 
 /** The engine-independent type of a column, used to create target tables and compare values. */
 export type LogicalType =
@@ -43,5 +39,11 @@ export interface ColumnInfo {
 export interface TableSchema {
   readonly table: string
   readonly columns: readonly ColumnInfo[]
+  /** The primary key's columns in key order; empty when the table has none. */
   readonly primaryKey: readonly string[]
+  /**
+   * Every set of columns the engine guarantees unique over the whole table: the primary key and
+   * each unique constraint or full (not partial, not expression) unique index.
+   */
+  readonly uniqueKeys: readonly (readonly string[])[]
 }

@@ -1,188 +1,213 @@
-import { createHash } from 'node:crypto'
+import { canonical, keyId } from './canonical.js'
 import type { ResolvedSettings } from './config.js'
-import { naiveTimestamp, utcTimestamp } from './dialects/values.js'
-import { keyId } from './keys.js'
+import type { Keys } from './key-check.js'
+import { keyOf, keyText } from './keys.js'
+import type { Sink, WriteTarget } from './sink.js'
 import type { Source } from './source.js'
-import { chunksOf } from './strategies/chunks.js'
-import type { ColumnInfo, Key, KeyRange, Row, TableSchema } from './types.js'
+import type { ColumnInfo, Json, Row } from './types.js'
 
-export interface ChunkMismatch {
-  readonly range: { gt?: string; lte?: string }
-  readonly sourceRows: number
-  readonly targetRows: number
-  readonly sourceDigest: string
-  readonly targetDigest: string
+/** A source partition where the target differs. */
+export interface PartitionMismatch {
+  readonly partition: Json
+  /** Rows the partition should have put in the target. */
+  readonly expected: number
+  readonly missing: number
+  readonly differing: number
 }
 
 export interface ValidationResult {
   readonly passed: boolean
   readonly mode: 'count' | 'checksum'
+  /** Source rows under the filter. */
   readonly sourceCount: number
-  /** Source rows the target should hold: rejected rows and rows the transform drops left out. */
+  /** Rows the target should hold: rejected rows and rows the transform drops left out. */
   readonly expectedCount: number
   readonly targetCount: number
-  readonly chunksCompared?: number
-  readonly mismatchedChunks?: ChunkMismatch[]
+  /** Checksum: source partitions compared, and those that differ (the first 100). */
+  readonly partitionsCompared?: number
+  readonly mismatchedPartitions?: PartitionMismatch[]
   /** Samples (up to 20 each) of keys missing from the target, extra in it, or with other values. */
   readonly missingKeys?: string[]
   readonly extraKeys?: string[]
   readonly differingKeys?: string[]
+  /** Target columns whose values differ, with how many rows differ in each. */
+  readonly differingColumns?: Record<string, number>
 }
 
 const sampleSize = 20
+const maxMismatches = 100
+/** Expected keys held in memory to name extra target rows; beyond it, extras are only counted. */
+const maxKeysToName = 1_000_000
 
 export interface ValidationInput {
   readonly settings: ResolvedSettings
+  readonly keys: Keys
   readonly source: Source
-  readonly target: Source
-  readonly targetSchema: TableSchema
-  /** Rows the run set aside as rejected or dropped by the transform. */
-  readonly notExpected: number
+  /** The target, for counts and lookups by key. */
+  readonly sink: Sink
+  /** The target table and the columns the run writes. */
+  readonly target: WriteTarget
+  /** The source partitions to compare, as the run planned them. */
+  readonly partitions: readonly Json[]
+  /** Source rows the transform dropped, for count validation. */
+  readonly filtered: number
+  /** Target keys (`keyId`) of the rows the target rejected and the run set aside. */
+  readonly rejected: ReadonlySet<string>
+  /** Opens the target as a source, to name extra rows; undefined when it cannot be read back. */
+  readonly targetReader: () => Promise<Source | undefined>
 }
 
 /**
- * Compares source and target after a run: counts always; with `validate: 'checksum'`, an
- * order-independent digest of every canonicalised row per chunk, and for the chunks that differ,
- * the keys that are missing, extra or different.
+ * Compares source and target after a run, never reading the target in the source's order: counts
+ * always; with `validate: 'checksum'`, every transformed source row, partition by partition, with
+ * the target row looked up by its target key, column by column as stored; the totals then give the
+ * target rows no source row accounts for, which are named when the target can be scanned.
  */
 export async function validateRun(input: ValidationInput): Promise<ValidationResult> {
   const s = input.settings
   const sourceCount = await input.source.count(s.sourceTable, s.where)
-  const targetCount = await input.target.count(s.targetTable, s.targetWhere)
-  const expectedCount = sourceCount - input.notExpected
-  const counts = { sourceCount, expectedCount, targetCount }
+  const targetCount = await input.sink.count(s.targetTable, s.targetWhere)
   if (s.validate !== 'checksum') {
-    return { passed: expectedCount === targetCount, mode: 'count', ...counts }
+    const expectedCount = sourceCount - input.filtered - input.rejected.size
+    return { passed: expectedCount === targetCount, mode: 'count', sourceCount, expectedCount, targetCount }
   }
-  const columns = input.targetSchema.columns.filter((c) => !s.validateIgnore.includes(c.name))
-  const ranges = await chunksOf(input.source, s)
-  const mismatchedChunks: ChunkMismatch[] = []
-  const missingKeys: string[] = []
-  const extraKeys: string[] = []
-  const differingKeys: string[] = []
-  for (const range of ranges) {
-    const expected = await digestRows(transformed(input, range), s.targetKey, columns)
-    const actual = await digestRows(targetRows(input, range), s.targetKey, columns)
-    if (expected.sum === actual.sum && expected.rows.size === actual.rows.size) continue
-    mismatchedChunks.push({
-      range: { ...(range.gt !== undefined && { gt: String(range.gt) }), ...(range.lte !== undefined && { lte: String(range.lte) }) },
-      sourceRows: expected.rows.size,
-      targetRows: actual.rows.size,
-      sourceDigest: hex(expected.sum),
-      targetDigest: hex(actual.sum),
-    })
-    for (const [id, digest] of expected.rows) {
-      const other = actual.rows.get(id)
-      if (other === undefined) addSample(missingKeys, id)
-      else if (other !== digest) addSample(differingKeys, id)
-    }
-    for (const id of actual.rows.keys()) if (!expected.rows.has(id)) addSample(extraKeys, id)
-  }
+  const compare = new Comparison(input)
+  for (const partition of input.partitions) await compare.partition(partition)
+  const extra = targetCount - compare.found
+  const extraKeys = extra > 0 ? await nameExtras(input, extra) : []
   return {
-    passed: mismatchedChunks.length === 0 && expectedCount === targetCount,
+    passed: compare.clean && extra === 0,
     mode: 'checksum',
-    ...counts,
-    chunksCompared: ranges.length,
-    mismatchedChunks,
-    missingKeys,
+    sourceCount,
+    expectedCount: compare.expected,
+    targetCount,
+    partitionsCompared: input.partitions.length,
+    mismatchedPartitions: compare.mismatches,
+    missingKeys: compare.missingKeys,
     extraKeys,
-    differingKeys,
+    differingKeys: compare.differingKeys,
+    differingColumns: compare.differingColumns,
   }
 }
 
-function addSample(list: string[], id: string): void {
-  if (list.length < sampleSize) list.push(id.startsWith("'") ? id.slice(1) : id)
-}
+/** The checksum pass: source rows transformed, looked up in the target by key, compared. */
+class Comparison {
+  expected = 0
+  /** Expected rows the target holds a row for (equal or not). */
+  found = 0
+  readonly mismatches: PartitionMismatch[] = []
+  readonly missingKeys: string[] = []
+  readonly differingKeys: string[] = []
+  readonly differingColumns: Record<string, number> = {}
+  readonly #columns: readonly ColumnInfo[]
+  readonly #keyColumns: readonly ColumnInfo[]
+  readonly #lookup: WriteTarget
 
-async function* transformed(input: ValidationInput, range: KeyRange): AsyncGenerator<Row> {
-  const s = input.settings
-  const pages = input.source.read({ table: s.sourceTable, key: s.primaryKey, range, where: s.where, pageSize: s.batchSize })
-  for await (const page of pages) {
-    for (const row of page) {
-      const out = s.transform ? await s.transform(row) : row
-      if (out != null) yield out
+  constructor(readonly input: ValidationInput) {
+    const s = input.settings
+    this.#columns = input.target.columns.filter((c) => !s.validateIgnore.includes(c.name))
+    this.#keyColumns = input.target.key.map((k) => input.target.columns.find((c) => c.name === k)!)
+    this.#lookup = { ...input.target, columns: [...new Set([...this.#keyColumns, ...this.#columns])] }
+  }
+
+  get clean(): boolean {
+    return this.mismatches.length === 0 && this.missingKeys.length === 0 && this.differingKeys.length === 0
+  }
+
+  async partition(partition: Json): Promise<void> {
+    const before = { expected: this.expected, missing: this.#missing, differing: this.#differing }
+    for await (const rows of transformedPages(this.input, partition)) await this.#compare(rows)
+    const missing = this.#missing - before.missing
+    const differing = this.#differing - before.differing
+    if ((missing || differing) && this.mismatches.length < maxMismatches) {
+      this.mismatches.push({ partition, expected: this.expected - before.expected, missing, differing })
+    }
+  }
+
+  #missing = 0
+  #differing = 0
+
+  async #compare(rows: Row[]): Promise<void> {
+    const key = this.input.target.key
+    const expected = rows.filter((r) => !this.input.rejected.has(keyId(keyOf(r, key), this.#keyColumns)))
+    if (expected.length === 0) return
+    this.expected += expected.length
+    const found = await this.input.sink.lookup(this.#lookup, expected.map((r) => keyOf(r, key)))
+    const byKey = new Map(found.map((r) => [keyId(keyOf(r, key), this.#keyColumns), r]))
+    for (const row of expected) {
+      const id = keyId(keyOf(row, key), this.#keyColumns)
+      const actual = byKey.get(id)
+      if (!actual) {
+        this.#missing++
+        sample(this.missingKeys, keyText(keyOf(row, key)))
+        continue
+      }
+      this.found++
+      const columns = this.#columns.filter((c) => canonical(row[c.name], c) !== canonical(actual[c.name], c))
+      if (columns.length === 0) continue
+      this.#differing++
+      sample(this.differingKeys, keyText(keyOf(row, key)))
+      for (const c of columns) this.differingColumns[c.name] = (this.differingColumns[c.name] ?? 0) + 1
     }
   }
 }
 
-async function* targetRows(input: ValidationInput, range: KeyRange): AsyncGenerator<Row> {
+function sample(list: string[], id: string): void {
+  if (list.length < sampleSize) list.push(id)
+}
+
+/** The source rows of a partition as the transform makes them, page by page. */
+async function* transformedPages(input: ValidationInput, partition: Json): AsyncGenerator<Row[]> {
   const s = input.settings
-  const pages = input.target.read({ table: s.targetTable, key: s.targetKey, range, pageSize: s.batchSize })
-  for await (const page of pages) yield* page
-}
-
-/** Per-row digests by key, and their sum mod 2^64: equal sums mean equal row sets, in any order. */
-async function digestRows(rows: AsyncIterable<Row>, key: string, columns: readonly ColumnInfo[]) {
-  const digests = new Map<string, bigint>()
-  let sum = 0n
-  for await (const row of rows) {
-    const text = columns.map((c) => canonical(row[c.name], c)).join('\u0001')
-    const digest = createHash('sha1').update(text).digest().readBigUInt64BE(0)
-    digests.set(keyId(row[key] as Key), digest)
-    sum = (sum + digest) & 0xffff_ffff_ffff_ffffn
+  const pages = input.source.read({ table: s.sourceTable, key: input.keys.source, filter: s.where, partition, pageSize: s.batchSize })
+  for await (const page of pages) {
+    if (!s.transform) {
+      yield page.rows
+      continue
+    }
+    const rows: Row[] = []
+    for (const row of page.rows) {
+      const out = await s.transform(row)
+      if (out != null) rows.push(out)
+    }
+    yield rows
   }
-  return { rows: digests, sum }
-}
-
-function hex(n: bigint): string {
-  return n.toString(16).padStart(16, '0')
 }
 
 /**
- * One text per value whatever engine it came from: booleans and 0/1 agree, numbers and bigints
- * agree, decimals lose trailing zeros, JSON is re-serialised with sorted keys, bytes become hex,
- * timestamps lose trailing zeros in their fractions and instants are put in UTC, UUIDs lowercased.
+ * Up to 20 target keys no source row accounts for: the expected keys are gathered again (when
+ * they fit in memory), then the target's keys are scanned against them, in the target's own order.
  */
-export function canonical(value: unknown, column: Pick<ColumnInfo, 'type'>): string {
-  if (value === null || value === undefined) return '\u0000'
-  switch (typeof value) {
-    case 'boolean':
-      return value ? '1' : '0'
-    case 'number':
-    case 'bigint':
-      return column.type === 'decimal' ? decimalText(String(value)) : String(value)
-    case 'string':
-      if (column.type === 'decimal') return decimalText(value)
-      if (column.type === 'json') return stableJson(parseJson(value))
-      if (column.type === 'uuid') return value.toLowerCase()
-      return timestampText(value, column) ?? value
-    default:
-      if (value instanceof Date) {
-        if (column.type === 'date') return value.toISOString().slice(0, 10)
-        return timestampText(value, column) ?? value.toISOString()
-      }
-      if (value instanceof Uint8Array) return Buffer.from(value).toString('hex')
-      return stableJson(value)
-  }
-}
-
-/** Timestamps from any engine in one form: fractions without trailing zeros, instants in UTC. */
-function timestampText(value: string | Date, column: Pick<ColumnInfo, 'type'>): string | undefined {
-  if (column.type === 'timestamp') return naiveTimestamp(value)
-  if (column.type === 'timestamptz') return utcTimestamp(value)
-  return undefined
-}
-
-function decimalText(text: string): string {
-  if (!/^-?\d+\.\d+$/.test(text)) return text
-  const trimmed = text.replace(/\.?0+$/, '')
-  return trimmed === '-0' ? '0' : trimmed
-}
-
-function parseJson(text: string): unknown {
+async function nameExtras(input: ValidationInput, extra: number): Promise<string[]> {
+  const reader = await input.targetReader()
+  if (!reader) return []
   try {
-    return JSON.parse(text)
-  } catch {
-    return text
+    return await scanExtras(input, reader, extra)
+  } finally {
+    await reader.close()
   }
 }
 
-function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
-    if (typeof v === 'bigint') return v.toString()
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+async function scanExtras(input: ValidationInput, reader: Source, extra: number): Promise<string[]> {
+  const key = input.target.key
+  const keyColumns = key.map((k) => input.target.columns.find((c) => c.name === k)!)
+  const expected = new Set<string>()
+  for (const partition of input.partitions) {
+    for await (const rows of transformedPages(input, partition)) {
+      for (const row of rows) expected.add(keyId(keyOf(row, key), keyColumns))
+      if (expected.size > maxKeysToName) return [`${extra} extra rows (too many source rows to name them)`]
     }
-    return v
-  })
+  }
+  const s = input.settings
+  const read = { table: s.targetTable, key, filter: s.targetWhere }
+  const names: string[] = []
+  for (const partition of await reader.partitions(read)) {
+    for await (const page of reader.read({ ...read, partition, pageSize: 5000, columns: key })) {
+      for (const row of page.rows) {
+        if (!expected.has(keyId(keyOf(row, key), keyColumns))) sample(names, keyText(keyOf(row, key)))
+      }
+      if (names.length >= sampleSize) return names
+    }
+  }
+  return names
 }

@@ -1,19 +1,19 @@
-import { openConnections } from './dialects/index.js'
+import { openConnections } from './engines/registry.js'
 import type { Logger } from './log.js'
-import { type Connections, type RunContext, runRange } from './pipeline.js'
+import { type Connections, type RunContext, runPartition } from './pipeline.js'
 
 /**
- * Runs the checkpoint's unfinished ranges from a queue with `concurrency` workers. Worker 0 uses
- * the run's own connections; the others open theirs. The first failure stops the others.
+ * Runs the checkpoint's unfinished partitions from a queue with `concurrency` workers. Worker 0
+ * uses the run's own connections; the others open theirs. The first failure stops the others.
  */
-export async function runRanges(
+export async function runPartitions(
   ctx: RunContext,
   main: Connections,
   concurrency: number,
   logger: Logger,
 ): Promise<void> {
-  const ranges = ctx.checkpoint.state.ranges
-  const queue = ranges.flatMap((r, i) => (r.done ? [] : [i]))
+  const checkpoint = ctx.checkpoint
+  const queue = checkpoint.partitions.flatMap((_, i) => (checkpoint.isDone(i) ? [] : [i]))
   const workers = Math.max(1, Math.min(concurrency, queue.length))
   const controller = new AbortController()
   let next = 0
@@ -23,8 +23,8 @@ export async function runRanges(
     try {
       while (!controller.signal.aborted && next < queue.length) {
         const index = queue[next++]!
-        logger.debug({ worker, chunk: index, range: ranges[index]!.range }, 'chunk started')
-        await runRange(ctx, conn, index, worker, controller.signal)
+        logger.debug({ worker, chunk: index, partition: checkpoint.partitions[index] }, 'chunk started')
+        await runPartition(ctx, conn, index, worker, controller.signal)
       }
     } catch (err) {
       controller.abort(err)

@@ -9,8 +9,6 @@ test('defaults fill every setting DESIGN.md lists', (t) => {
   const s = resolvePipeline('p', base).tables[0]!
   t.like(s, {
     targetTable: 'users',
-    primaryKey: 'id',
-    targetKey: 'id',
     strategy: 'chunked',
     chunkSize: 10_000,
     numWorkers: 4,
@@ -25,6 +23,15 @@ test('defaults fill every setting DESIGN.md lists', (t) => {
     writeMode: 'upsert',
   })
   t.true(Object.isFrozen(s))
+  t.is(s.primaryKey, undefined, 'the source table decides the key when the pipeline does not')
+  t.is(s.targetKey, undefined)
+})
+
+test('a key is a column or a list of columns, each named once', (t) => {
+  t.deepEqual(resolvePipeline('p', { ...base, primaryKey: 'id' }).tables[0]!.primaryKey, ['id'])
+  t.deepEqual(resolvePipeline('p', { ...base, primaryKey: ['order_id', 'line'], targetKey: ['o', 'l'] }).tables[0]!.targetKey, ['o', 'l'])
+  t.throws(() => resolvePipeline('p', { ...base, primaryKey: [] }), { message: /setting `primaryKey`: expected at least one column/ })
+  t.throws(() => resolvePipeline('p', { ...base, primaryKey: ['a', 'a'] }), { message: /setting `primaryKey`: a column is named twice/ })
 })
 
 test('an unknown setting is named with the allowed ones', (t) => {

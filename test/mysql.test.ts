@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'ava'
 import { MysqlSink } from '../sinks/mysql/mysql-sink.js'
-import { MysqlSource } from '../sources/mysql.js'
-import { classifyMysqlError, mysqlOptions } from '../src/dialects/mysql.js'
+import { createSource } from '../sources/mysql.js'
+import { classifyMysqlError, mysqlOptions } from '../src/engines/mysql.js'
 import { runPipeline } from '../src/run.js'
 import { exec, itemsDb, range, tempDir, testSettings } from './helpers.js'
 import { dropNamespaces, dropTables, mysqlQuery, requireServers, scratchUrl, servers } from './servers.js'
@@ -24,9 +24,9 @@ if (await requireServers('mysql')) {
       `CREATE TABLE \`${table}\` (a tinyint(1), b tinyint, c smallint, d mediumint, e int NOT NULL, f int unsigned, g bigint NOT NULL,
         h bigint unsigned, i decimal(12,2), j float, k double, l char(3), m varchar(10), n text, o longtext, p enum('x','y'),
         q date, r datetime(6), s timestamp(6) NULL, u time, v year, w json, x binary(16), y varbinary(8), z longblob,
-        PRIMARY KEY (g, e))`,
+        PRIMARY KEY (g, e), UNIQUE (m, c), UNIQUE (n(20)))`,
     )
-    const source = new MysqlSource(mysqlOptions(url))
+    const source = createSource(url)
     await source.open()
     const schema = await source.describe(table)
     await source.close()
@@ -59,6 +59,7 @@ if (await requireServers('mysql')) {
       z: ['bytes', undefined, undefined, true],
     })
     t.deepEqual(schema.primaryKey, ['g', 'e'])
+    t.deepEqual(schema.uniqueKeys, [['g', 'e'], ['m', 'c'], ['n']], 'a unique prefix makes its column unique')
     t.is(schema.columns.find((c) => c.name === 'm')!.nativeType, 'varchar(10)')
   })
 
@@ -70,17 +71,22 @@ if (await requireServers('mysql')) {
       `CREATE TABLE \`${table}\` (id BIGINT PRIMARY KEY, n BIGINT UNSIGNED, d DECIMAL(65,30))`,
       [`INSERT INTO \`${table}\` VALUES ${ids.map(() => '(?, 18446744073709551615, ?)').join(',')}`, ids.flatMap((id) => [id, `${id}.${'9'.repeat(30)}`])],
     )
-    const source = new MysqlSource(mysqlOptions(url))
+    const source = createSource(url)
     await source.open()
+    const read = { table, key: ['id'] }
     try {
       t.is(await source.count(table), 100)
-      t.deepEqual(await source.splitKeys(table, 'id', 40), [ids[39], ids[79]])
-      t.is(await source.maxKey(table, 'id', { lte: ids[50]! - 1n }), ids[49])
+      t.deepEqual(await source.partitions(read, 40), [
+        { lte: [{ $bigint: String(ids[39]) }] },
+        { gt: [{ $bigint: String(ids[39]) }], lte: [{ $bigint: String(ids[79]) }] },
+        { gt: [{ $bigint: String(ids[79]) }] },
+      ])
       const pages: bigint[][] = []
-      for await (const page of source.read({ table, key: 'id', range: { gt: ids[10]!, lte: ids[20]! }, pageSize: 4 })) {
-        pages.push(page.map((r) => r.id as bigint))
-        t.is(page[0]!.n, '18446744073709551615')
-        t.is(page[0]!.d, `${String(page[0]!.id)}.${'9'.repeat(30)}`)
+      const partition = { gt: [{ $bigint: String(ids[10]) }], lte: [{ $bigint: String(ids[20]) }] }
+      for await (const page of source.read({ ...read, partition, pageSize: 4 })) {
+        pages.push(page.rows.map((r) => r.id as bigint))
+        t.is(page.rows[0]!.n, '18446744073709551615')
+        t.is(page.rows[0]!.d, `${String(page.rows[0]!.id)}.${'9'.repeat(30)}`)
       }
       t.deepEqual(pages, [ids.slice(11, 15), ids.slice(15, 19), ids.slice(19, 21)])
     } finally {
@@ -154,17 +160,18 @@ if (await requireServers('mysql')) {
       const schema = await sink.prepare({
         table,
         mode: 'recreate',
-        schema: { table, primaryKey: ['id'], columns: [{ name: 'id', nativeType: 'bigint', type: 'bigint', nullable: false }] },
+        schema: { table, primaryKey: ['id'], uniqueKeys: [['id']], columns: [{ name: 'id', nativeType: 'bigint', type: 'bigint', nullable: false }] },
       })
-      await sink.write(schema, [{ id: 1 }], 'insert')
+      const target = { table, columns: schema.columns, key: ['id'] }
+      await sink.write(target, [{ id: 1 }], 'insert')
       const ids = await mysqlQuery<{ id: number }>([`SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ?`, [db]])
       t.is(ids.length, 1)
       await mysqlQuery(`KILL ${Number(ids[0]!.id)}`)
-      const err = await t.throwsAsync(sink.write(schema, [{ id: 2 }], 'insert'))
+      const err = await t.throwsAsync(sink.write(target, [{ id: 2 }], 'insert'))
       t.is(sink.classify(err), 'transient')
-      await sink.write(schema, [{ id: 2 }], 'insert')
-      t.deepEqual(await sink.existingKeys(table, 'id', [1, 2, 3, 2n ** 62n]), new Set(['1', '2']))
-      t.is(await sink.maxKey(table, 'id', { lte: 5 }), 2)
+      await sink.write(target, [{ id: 2 }], 'insert')
+      t.deepEqual(await sink.lookup(target, [[1], [2], [3], [2n ** 62n]]), [{ id: 1 }, { id: 2 }])
+      t.is(await sink.count(table), 2)
       t.deepEqual(await mysqlQuery(`SELECT id FROM \`${db}\`.items ORDER BY id`), [{ id: 1 }, { id: 2 }])
     } finally {
       await sink.close()

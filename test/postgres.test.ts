@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'ava'
 import { PostgresSink } from '../sinks/postgres.js'
-import { PostgresSource } from '../sources/postgres.js'
-import { classifyPgError, pgConfig } from '../src/dialects/postgres.js'
+import { createSource } from '../sources/postgres.js'
+import { classifyPgError, pgConfig } from '../src/engines/postgres.js'
 import { runPipeline } from '../src/run.js'
 import { exec, itemsDb, range, tempDir, testSettings } from './helpers.js'
 import { dropTables, pgQuery, requireServers, servers } from './servers.js'
@@ -23,8 +23,11 @@ if (await requireServers('postgres')) {
       `CREATE TABLE "${table}" (a int2, b int4 NOT NULL, c int8, d numeric(12,2), e numeric, f real, g float8, h bool,
         i char(3), j varchar(10), k text, l date, m timestamp, n timestamptz, o json, p jsonb, q bytea, r uuid,
         s interval, u int4[], v ${run}_money, PRIMARY KEY (c, b))`,
+      `CREATE UNIQUE INDEX ON "${table}" (j, a)`,
+      `CREATE UNIQUE INDEX ON "${table}" (k) WHERE k <> ''`,
+      `CREATE UNIQUE INDEX ON "${table}" (lower(k))`,
     )
-    const source = new PostgresSource(pgConfig(url))
+    const source = createSource(url)
     await source.open()
     const schema = await source.describe(table)
     await source.close()
@@ -54,28 +57,36 @@ if (await requireServers('postgres')) {
       v: ['decimal', 5, 2, true],
     })
     t.deepEqual(schema.primaryKey, ['c', 'b'])
+    t.deepEqual(schema.uniqueKeys, [['c', 'b'], ['j', 'a']], 'partial and expression indexes do not make columns unique')
     t.is(schema.columns.find((c) => c.name === 'j')!.nativeType, 'character varying(10)')
   })
 
-  test('reads key ranges in pages from a cursor, and an abandoned read frees the connection', async (t) => {
+  test('cuts partitions at every n-th key, reads them in pages from a cursor, and an abandoned read frees the connection', async (t) => {
     const table = `${run}_pages`
     await pgQuery(`CREATE TABLE "${table}" AS SELECT g * 3 AS id, 'row ' || g AS name FROM generate_series(1, 1000) g`, `ALTER TABLE "${table}" ADD PRIMARY KEY (id)`)
-    const source = new PostgresSource(pgConfig(url))
+    const source = createSource(url)
     await source.open()
+    const read = { table, key: ['id'] }
+    const ids = async (partition: unknown, after?: unknown) => {
+      const pages: { ids: number[]; position: unknown }[] = []
+      for await (const page of source.read({ ...read, partition: partition as never, after: after as never, pageSize: 4 })) {
+        pages.push({ ids: page.rows.map((r) => r.id as number), position: page.position })
+      }
+      return pages
+    }
     try {
       t.is(await source.count(table), 1000)
-      t.is(await source.count(table, 'id % 2 = 0', { key: 'id', range: { gt: 300, lte: 900 } }), 100)
-      t.deepEqual(await source.splitKeys(table, 'id', 300), [900, 1800, 2700])
-      t.deepEqual(await source.splitKeys(table, 'id', 300, 'id > 1500'), [2400])
-      t.is(await source.maxKey(table, 'id', { lte: 1000 }), 999)
-      t.is(await source.maxKey(table, 'id', { gt: 3000 }), undefined)
-      const pages: number[][] = []
-      for await (const page of source.read({ table, key: 'id', range: { gt: 30, lte: 60 }, pageSize: 4 })) {
-        pages.push(page.map((r) => r.id as number))
-      }
-      t.deepEqual(pages, [[33, 36, 39, 42], [45, 48, 51, 54], [57, 60]])
-      for await (const page of source.read({ table, key: 'id', range: {}, pageSize: 10 })) {
-        t.is(page.length, 10)
+      t.is(await source.count(table, 'id % 2 = 0'), 500)
+      t.deepEqual(await source.partitions(read, 300), [{ lte: [900] }, { gt: [900], lte: [1800] }, { gt: [1800], lte: [2700] }, { gt: [2700] }])
+      t.deepEqual(await source.partitions({ ...read, filter: 'id > 1500' }, 300), [{ lte: [2400] }, { gt: [2400] }])
+      t.deepEqual(await ids({ gt: [30], lte: [60] }), [
+        { ids: [33, 36, 39, 42], position: [42] },
+        { ids: [45, 48, 51, 54], position: [54] },
+        { ids: [57, 60], position: [60] },
+      ])
+      t.deepEqual((await ids({ gt: [30], lte: [60] }, [51])).map((p) => p.ids), [[54, 57, 60]], 'a read resumes after its position')
+      for await (const page of source.read({ ...read, partition: {}, pageSize: 10 })) {
+        t.is(page.rows.length, 10)
         break
       }
       // The cursor's portal was closed: the connection answers the next query at once.
@@ -152,16 +163,17 @@ if (await requireServers('postgres')) {
       const schema = await sink.prepare({
         table,
         mode: 'recreate',
-        schema: { table, primaryKey: ['id'], columns: [{ name: 'id', nativeType: 'bigint', type: 'bigint', nullable: false }] },
+        schema: { table, primaryKey: ['id'], uniqueKeys: [['id']], columns: [{ name: 'id', nativeType: 'bigint', type: 'bigint', nullable: false }] },
       })
-      await sink.write(schema, [{ id: 1 }], 'insert')
+      const target = { table, columns: schema.columns, key: ['id'] }
+      await sink.write(target, [{ id: 1 }], 'insert')
       const [killed] = await pgQuery([`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1`, [app]])
       t.deepEqual(killed, { n: 1 })
       // The client reports the dropped connection; the next write opens a new one.
       await new Promise((resolve) => setTimeout(resolve, 100))
-      await sink.write(schema, [{ id: 2 }], 'insert')
-      t.deepEqual(await sink.existingKeys(table, 'id', [1, 2, 3, 2n ** 62n]), new Set(['1', '2']))
-      t.is(await sink.maxKey(table, 'id', { lte: 5 }), 2)
+      await sink.write(target, [{ id: 2 }], 'insert')
+      t.deepEqual(await sink.lookup(target, [[1], [2], [3], [2n ** 62n]]), [{ id: 1 }, { id: 2 }])
+      t.is(await sink.count(table), 2)
       t.deepEqual(await pgQuery(`SELECT id::int FROM "${table}" ORDER BY id`), [{ id: 1 }, { id: 2 }])
     } finally {
       await sink.close()

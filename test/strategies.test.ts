@@ -1,8 +1,7 @@
 import { join } from 'node:path'
 import test from 'ava'
 import { runPipeline } from '../src/run.js'
-import { chunksOf } from '../src/strategies/chunks.js'
-import { SqliteSource } from '../sources/sqlite.js'
+import { createSource } from '../sources/sqlite.js'
 import { exec, itemsDb, query, range, tempDir, testSettings } from './helpers.js'
 
 /** Keys with large gaps and a skewed spread: dense runs, a sparse stretch, a few far outliers. */
@@ -16,14 +15,17 @@ const skewedKeys = [
 
 const strategies = ['streaming', 'chunked', 'parallel'] as const
 
-test('chunks are cut at quantiles of the actual keys, whatever the gaps', async (t) => {
+test('partitions are cut at quantiles of the actual keys, whatever the gaps', async (t) => {
   const dir = tempDir()
-  itemsDb(join(dir, 'source.db'), skewedKeys)
-  const source = new SqliteSource(join(dir, 'source.db'))
+  const source = createSource(itemsDb(join(dir, 'source.db'), skewedKeys))
   await source.open()
-  const settings = testSettings(dir, { source: 'sqlite:x', target: 'sqlite:y', sourceTable: 'items', chunkSize: 700 })
-  const ranges = await chunksOf(source, settings)
-  const counts = await Promise.all(ranges.map((r) => source.count('items', undefined, { key: 'id', range: r })))
+  const read = { table: 'items', key: ['id'] }
+  const counts: number[] = []
+  for (const partition of await source.partitions(read, 700)) {
+    let n = 0
+    for await (const page of source.read({ ...read, partition, pageSize: 300 })) n += page.rows.length
+    counts.push(n)
+  }
   await source.close()
   t.is(counts.reduce((a, b) => a + b, 0), skewedKeys.length)
   t.true(counts.slice(0, -1).every((n) => n === 700), counts.join(','))

@@ -1,12 +1,13 @@
-import type { Key, Row } from '../src/types.js'
+import type { Json, Row } from '../src/types.js'
 
 /**
- * Rows on their way to the sink, with the last source key they cover: the checkpoint moves to
- * `lastKey` once the batch is committed, even when the transform dropped the row that had it.
+ * Rows on their way to the sink, with the source position after the last source row they cover:
+ * the checkpoint moves there once the batch is committed, even when the transform dropped the row
+ * that had it.
  */
 export interface Batch<R = Row> {
   readonly rows: R[]
-  readonly lastKey: Key
+  readonly position: Json
   /** Source rows this batch stands for (rows dropped by the transform included). */
   readonly sourceRows: number
 }
@@ -24,7 +25,7 @@ export function coalesce<R>(size: number) {
       } else {
         pending = {
           rows: pending.rows.concat(batch.rows),
-          lastKey: batch.lastKey,
+          position: batch.position,
           sourceRows: pending.sourceRows + batch.sourceRows,
         }
       }

@@ -6,7 +6,7 @@ import type { Committed } from './write.js'
  * The last stage: counts committed batches into the run's statistics, then moves the checkpoint.
  * Nothing upstream of the sink's commit reaches here, so the checkpoint never runs ahead of the data.
  */
-export function checkpointTap(checkpoint: Checkpoint, rangeIndex: number, stats: Stats, worker: number) {
+export function checkpointTap(checkpoint: Checkpoint, partition: number, stats: Stats, worker: number) {
   return async function (committed: AsyncIterable<Committed>): Promise<void> {
     for await (const batch of committed) {
       stats.migrated += batch.written
@@ -14,7 +14,7 @@ export function checkpointTap(checkpoint: Checkpoint, rangeIndex: number, stats:
       stats.filtered += batch.filtered
       stats.failed += batch.failed
       stats.workers[worker] = (stats.workers[worker] ?? 0) + batch.written
-      await checkpoint.advance(rangeIndex, batch.lastKey, batch.sourceRows, stats.counts())
+      checkpoint.committed(partition, batch.position, batch.sourceRows, stats.counts())
     }
   }
 }

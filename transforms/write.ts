@@ -1,15 +1,23 @@
 import pRetry from 'p-retry'
 import { messageOf } from '../src/errors.js'
-import { keyId } from '../src/keys.js'
-import type { Sink, WriteKind, WriteMode } from '../src/sink.js'
+import { keyId } from '../src/canonical.js'
+import { keyOf, keyText } from '../src/keys.js'
+import type { Sink, WriteKind, WriteMode, WriteTarget } from '../src/sink.js'
 import type { Stats } from '../src/stats.js'
-import type { Key, Row, TableSchema } from '../src/types.js'
+import type { ColumnInfo, Json, Row } from '../src/types.js'
 import type { Batch } from './batch.js'
+
+/** What the writer asks of the checkpoint about the partition it writes. */
+export interface PartitionLease {
+  /** True while a crashed run may already have written the next rows: write them as upserts. */
+  replaying(): boolean
+  /** Resolves once a durable checkpoint allows committing `sourceRows` more rows. */
+  beforeCommit(sourceRows: number): Promise<void>
+}
 
 export interface WriterContext {
   readonly sink: Sink
-  readonly target: TableSchema
-  readonly targetKey: string
+  readonly target: WriteTarget
   readonly mode: WriteMode
   readonly maxRetries: number
   /** Milliseconds before the first retry; doubles each time. */
@@ -19,16 +27,12 @@ export interface WriterContext {
   readonly stats: Stats
   /** Called with each row the target refuses for good; throws when the run must stop. */
   readonly onRejected: (row: Row, err: unknown) => Promise<void>
-  /**
-   * On resume: the largest target key in this range. A killed run may have committed rows past its
-   * checkpoint up to here, so batches are upserted until the one holding this key has been written.
-   */
-  readonly replayUpTo?: Key | undefined
+  readonly lease: PartitionLease
 }
 
 /** What the checkpoint tap learns of each committed batch; its counts add up to `sourceRows`. */
 export interface Committed {
-  readonly lastKey: Key
+  readonly position: Json
   readonly sourceRows: number
   readonly written: number
   /** Dropped by the transform. */
@@ -46,29 +50,31 @@ export interface Committed {
  */
 export function writeBatches(ctx: WriterContext) {
   return async function* (batches: AsyncIterable<Batch>): AsyncGenerator<Committed> {
-    let replayUntil = ctx.replayUpTo === undefined ? undefined : keyId(ctx.replayUpTo)
     for await (const batch of batches) {
       let rows = batch.rows
       if (ctx.skipExisting && rows.length > 0) rows = await withoutExisting(ctx, rows)
       const filtered = batch.sourceRows - batch.rows.length
       const existing = batch.rows.length - rows.length
-      let kind: WriteKind = ctx.mode === 'upsert' ? 'upsert' : 'insert'
-      if (replayUntil !== undefined) {
-        kind = 'upsert'
-        if (rows.some((r) => keyId(r[ctx.targetKey]) === replayUntil)) replayUntil = undefined
-      }
+      const kind: WriteKind = ctx.mode === 'upsert' || ctx.lease.replaying() ? 'upsert' : 'insert'
+      await ctx.lease.beforeCommit(batch.sourceRows)
       const written = rows.length > 0 ? await writeOrIsolate(ctx, rows, kind) : 0
       const failed = rows.length - written
-      yield { lastKey: batch.lastKey, sourceRows: batch.sourceRows, written, filtered, existing, failed }
+      yield { position: batch.position, sourceRows: batch.sourceRows, written, filtered, existing, failed }
     }
   }
 }
 
+function keyColumns(target: WriteTarget): ColumnInfo[] {
+  return target.key.map((name) => target.columns.find((c) => c.name === name)!)
+}
+
 async function withoutExisting(ctx: WriterContext, rows: Row[]): Promise<Row[]> {
-  const keys = rows.map((r) => r[ctx.targetKey] as Key)
-  const existing = await ctx.sink.existingKeys(ctx.target.table, ctx.targetKey, keys)
-  if (existing.size === 0) return rows
-  return rows.filter((r) => !existing.has(keyId(r[ctx.targetKey])))
+  const columns = keyColumns(ctx.target)
+  const keyOnly = { ...ctx.target, columns }
+  const found = await ctx.sink.lookup(keyOnly, rows.map((r) => keyOf(r, ctx.target.key)))
+  if (found.length === 0) return rows
+  const existing = new Set(found.map((r) => keyId(keyOf(r, ctx.target.key), columns)))
+  return rows.filter((r) => !existing.has(keyId(keyOf(r, ctx.target.key), columns)))
 }
 
 /** Returns how many rows were written; rejected rows are handed to `onRejected`. */
@@ -106,7 +112,7 @@ async function writeWithRetry(ctx: WriterContext, rows: Row[], kind: WriteKind):
           attempt: attemptNumber,
           resolved: false,
           kind: 'transient',
-          key: keyId(rows[0]![ctx.targetKey]),
+          key: keyText(keyOf(rows[0]!, ctx.target.key)),
         }),
       )
     },

@@ -1,44 +1,9 @@
 import { Readable } from 'node:stream'
 import type mysql from 'mysql2/promise'
-import { quoteIdent } from '../../src/dialects/mysql.js'
-import { jsonText, naiveTimestamp, utcTimestamp } from '../../src/dialects/values.js'
-import { SinkWriteError } from '../../src/errors.js'
+import { type Plain, plainValue, quoteIdent } from '../../src/engines/mysql.js'
+import { updatedColumns } from '../../src/engines/sql/ddl.js'
 import { faultPoint } from '../../src/faults.js'
 import type { ColumnInfo, Row } from '../../src/types.js'
-
-/** A value as MySQL takes it for its column: no Dates, objects or booleans left. */
-type Plain = string | number | bigint | Buffer | null
-
-export function plainValue(value: unknown, column: ColumnInfo): Plain {
-  if (value === null || value === undefined) return null
-  if (column.type === 'json') return jsonText(value)
-  switch (typeof value) {
-    case 'boolean':
-      return value ? 1 : 0
-    case 'number':
-      if (!Number.isFinite(value)) throw new SinkWriteError(`column \`${column.name}\` cannot hold ${value}`, 'rejected')
-      return value
-    case 'bigint':
-      return value
-    case 'string':
-      // DATETIME has no zone: instants are stored in UTC, like the session's time_zone.
-      if (column.type === 'timestamptz') return utcWallClock(value)
-      if (column.type === 'timestamp') return plainTimestamp.test(value) ? value : (naiveTimestamp(value) ?? value)
-      return value
-  }
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength)
-  if (value instanceof Date) return column.type === 'date' ? value.toISOString().slice(0, 10) : naiveTimestamp(value)!
-  return jsonText(value)
-}
-
-// What DATETIME takes as it is; anything else (a zone to drop) goes through naiveTimestamp.
-const plainTimestamp = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d{1,6})?$/
-
-/** The UTC wall-clock time of an instant (a text without a zone is taken as UTC). */
-function utcWallClock(text: string): string {
-  const iso = utcTimestamp(text)
-  return iso ? iso.slice(0, -1).replace('T', ' ') : text
-}
 
 // mysql_real_escape_string's set; valid while the session has no NO_BACKSLASH_ESCAPES.
 const sqlSpecial = /[\0\n\r\\'"\x1a]/
@@ -59,13 +24,13 @@ export function sqlLiteral(value: Plain): string {
 export function insertStatements(
   table: string,
   columns: readonly ColumnInfo[],
-  primaryKey: readonly string[],
+  key: readonly string[],
   rows: readonly Row[],
   upsert: boolean,
   maxBytes: number,
 ): string[] {
   const head = `INSERT INTO ${quoteIdent(table)} (${columns.map((c) => quoteIdent(c.name)).join(', ')}) VALUES `
-  const tail = upsert ? onDuplicate(columns, primaryKey) : ''
+  const tail = upsert ? onDuplicate(columns, key) : ''
   const statements: string[] = []
   let values: string[] = []
   let size = 0
@@ -87,11 +52,10 @@ export function insertStatements(
 }
 
 /** `VALUES(col)` rather than MySQL 8's row alias, which MariaDB does not have. */
-function onDuplicate(columns: readonly ColumnInfo[], primaryKey: readonly string[]): string {
-  const keys = new Set(primaryKey)
-  const rest = columns.filter((c) => !keys.has(c.name))
+function onDuplicate(columns: readonly ColumnInfo[], key: readonly string[]): string {
+  const rest = updatedColumns(columns, key)
   // Updating the key to itself makes a duplicate a no-op when there is nothing else to update.
-  const targets = rest.length ? rest : columns.filter((c) => keys.has(c.name))
+  const targets = rest.length ? rest : columns.filter((c) => key.includes(c.name))
   return ` ON DUPLICATE KEY UPDATE ${targets.map((c) => `${quoteIdent(c.name)} = VALUES(${quoteIdent(c.name)})`).join(', ')}`
 }
 

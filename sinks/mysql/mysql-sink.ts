@@ -1,19 +1,49 @@
 import type mysql from 'mysql2/promise'
-import {
-  classifyMysqlError,
-  connectMysql,
-  existingKeys,
-  isConnectionError,
-  maxKey,
-  type MysqlSession,
-  quoteIdent,
-} from '../../src/dialects/mysql.js'
-import { createTableSql, describeTable, mysqlType } from '../../src/dialects/mysql-schema.js'
-import { checkRows } from '../../src/dialects/values.js'
-import { type FailureKind, SinkWriteError } from '../../src/errors.js'
-import type { PreparePlan, Sink, WriteKind } from '../../src/sink.js'
-import type { ColumnInfo, Key, KeyRange, Row, TableSchema } from '../../src/types.js'
+import type { ConnectionOptions } from '../../src/config.js'
+import { classifyMysqlError, isConnectionError, type MysqlSession, mysqlOptions, quoteIdent } from '../../src/engines/mysql.js'
+import { MysqlConnection } from '../../src/engines/mysql-connection.js'
+import { createTableSql, describeTable, mysqlType } from '../../src/engines/mysql-schema.js'
+import { countRows, lookupRows } from '../../src/engines/sql/queries.js'
+import { ConfigError, type FailureKind, SinkWriteError } from '../../src/errors.js'
+import { redactUrl } from '../../src/redact.js'
+import type { PreparePlan, Sink, WriteKind, WriteTarget } from '../../src/sink.js'
+import type { ColumnInfo, KeyTuple, Row, TableSchema } from '../../src/types.js'
+import { checkRows } from '../../src/values.js'
 import { insertStatements, loadData } from './mysql-bulk.js'
+
+export function createSink(connection: string | ConnectionOptions): MysqlSink {
+  return new MysqlSink(mysqlOptions(without(connection)), bulkMethod(connection))
+}
+
+/**
+ * How the sink writes batches (see `MysqlBulkMethod`): `?bulk=insert` in the URL or
+ * `bulk: 'insert'` in the options picks multi-row INSERT; the default is LOAD DATA LOCAL INFILE.
+ */
+function bulkMethod(connection: string | ConnectionOptions): MysqlBulkMethod {
+  const value = typeof connection === 'string' ? urlOf(connection).searchParams.get('bulk') : connection.bulk
+  if (value === undefined || value === null) return 'load'
+  if (value === 'insert' || value === 'load') return value
+  throw new ConfigError(`mysql option \`bulk\` must be \`insert\` or \`load\` (got ${JSON.stringify(value)})`)
+}
+
+function urlOf(connection: string): URL {
+  try {
+    return new URL(connection)
+  } catch {
+    throw new ConfigError(`\`${redactUrl(connection)}\` is not a valid mysql URL`)
+  }
+}
+
+/** The connection without ferry's own `bulk` setting, which mysql2 would not know. */
+function without(connection: string | ConnectionOptions): string | ConnectionOptions {
+  if (typeof connection !== 'string') {
+    const { bulk: _, ...rest } = connection
+    return rest as ConnectionOptions
+  }
+  const url = urlOf(connection)
+  url.searchParams.delete('bulk')
+  return url.toString()
+}
 
 /**
  * How batches reach the server. `load` (the default) streams plain inserts through `LOAD DATA
@@ -27,43 +57,30 @@ export type MysqlBulkMethod = 'insert' | 'load'
 
 /**
  * Writes MySQL or MariaDB, one transaction per batch, in a strict session (see
- * src/dialects/mysql.ts). Any warning a write leaves (a truncation, a rounding, a duplicate that
+ * src/engines/mysql.ts). Any warning a write leaves (a truncation, a rounding, a duplicate that
  * LOAD DATA skipped) rolls the batch back as a rejected write, so nothing is ever cut silently.
  */
 export class MysqlSink implements Sink {
-  readonly dialect = 'mysql'
-  readonly #options: mysql.ConnectionOptions
+  readonly engine = 'mysql'
+  readonly #connection: MysqlConnection
   #method: MysqlBulkMethod
-  #session?: MysqlSession
-  #broken = false
 
   constructor(options: mysql.ConnectionOptions, method: MysqlBulkMethod = 'load') {
-    this.#options = options
+    this.#connection = new MysqlConnection(options)
     this.#method = method
   }
 
-  async open(): Promise<void> {
-    this.#broken = false
-    this.#session = await connectMysql(this.#options, () => (this.#broken = true))
+  open(): Promise<void> {
+    return this.#connection.open()
   }
 
-  async #conn(): Promise<MysqlSession> {
-    if (this.#broken) {
-      await this.close()
-      await this.open()
-    }
-    if (!this.#session) throw new Error('MysqlSink used before open()')
-    return this.#session
-  }
-
-  async describe(table: string): Promise<TableSchema | undefined> {
-    const s = await this.#conn()
-    return describeTable(s.conn, s.mariadb, table)
+  describe(table: string): Promise<TableSchema | undefined> {
+    return this.#connection.describe(table)
   }
 
   /** DDL commits implicitly in MySQL, so there is no transaction to wrap it in. */
   async prepare(plan: PreparePlan): Promise<TableSchema> {
-    const s = await this.#conn()
+    const s = await this.#connection.session()
     const table = quoteIdent(plan.table)
     if (plan.mode === 'recreate') await s.conn.query(`DROP TABLE IF EXISTS ${table}`)
     if (!(await describeTable(s.conn, s.mariadb, plan.table))) await s.conn.query(createTableSql(plan.table, plan.schema))
@@ -71,18 +88,18 @@ export class MysqlSink implements Sink {
     return (await describeTable(s.conn, s.mariadb, plan.table))!
   }
 
-  async write(target: TableSchema, rows: readonly Row[], kind: WriteKind): Promise<void> {
+  async write(target: WriteTarget, rows: readonly Row[], kind: WriteKind): Promise<void> {
     // DECIMAL and DATETIME(6) round extra digits with only a note: refuse such values first.
     checkRows(target, rows)
-    const s = await this.#conn()
+    const s = await this.#connection.session()
     try {
       await s.conn.query('START TRANSACTION')
       if (this.#method === 'load') await this.#load(s, target, rows, kind)
       else await this.#insert(s, target, rows, kind)
       await s.conn.query('COMMIT')
     } catch (err) {
-      if (isConnectionError(err)) this.#broken = true
-      else await s.conn.query('ROLLBACK').catch(() => (this.#broken = true))
+      if (isConnectionError(err)) this.#connection.markBroken()
+      else await s.conn.query('ROLLBACK').catch(() => this.#connection.markBroken())
       if (this.#method === 'load' && localInfileRefused(err)) {
         this.#method = 'insert'
         return this.write(target, rows, kind)
@@ -91,30 +108,31 @@ export class MysqlSink implements Sink {
     }
   }
 
-  async #insert(s: MysqlSession, target: TableSchema, rows: readonly Row[], kind: WriteKind): Promise<void> {
+  async #insert(s: MysqlSession, target: WriteTarget, rows: readonly Row[], kind: WriteKind): Promise<void> {
     // Sizes are counted in UTF-16 units, each at most 3 bytes of UTF-8: a third of the packet limit.
     const maxBytes = Math.max(64 * 1024, Math.min(Math.floor(s.maxPacket / 3) - 4096, 8 * 1024 * 1024))
-    for (const sql of insertStatements(target.table, target.columns, target.primaryKey, rows, kind === 'upsert', maxBytes)) {
+    for (const sql of insertStatements(target.table, target.columns, target.key, rows, kind === 'upsert', maxBytes)) {
       await checked(s.conn, sql)
     }
   }
 
   /** Plain inserts stream through LOAD DATA; upserts need ON DUPLICATE KEY UPDATE (see the type). */
-  async #load(s: MysqlSession, target: TableSchema, rows: readonly Row[], kind: WriteKind): Promise<void> {
+  async #load(s: MysqlSession, target: WriteTarget, rows: readonly Row[], kind: WriteKind): Promise<void> {
     if (kind === 'upsert') return this.#insert(s, target, rows, kind)
     await checked(s.conn, loadData(target.table, target.columns, rows))
   }
 
-  async maxKey(table: string, key: string, range: KeyRange): Promise<Key | undefined> {
-    return maxKey((await this.#conn()).conn, table, key, range)
+  count(table: string, filter?: string): Promise<number> {
+    return countRows(this.#connection, table, filter)
   }
 
-  async existingKeys(table: string, key: string, keys: readonly Key[]): Promise<Set<string>> {
-    return existingKeys((await this.#conn()).conn, table, key, keys)
+  lookup(target: WriteTarget, keys: readonly KeyTuple[]): Promise<Row[]> {
+    const schema = { table: target.table, columns: target.columns, primaryKey: target.key, uniqueKeys: [target.key] }
+    return lookupRows(this.#connection, schema, target.key, target.columns.map((c) => c.name), keys)
   }
 
   async execute(statement: string): Promise<void> {
-    await (await this.#conn()).conn.query(statement)
+    await (await this.#connection.session()).conn.query(statement)
   }
 
   /**
@@ -122,7 +140,7 @@ export class MysqlSink implements Sink {
    * build them again. An index a foreign key needs stays.
    */
   async dropSecondaryIndexes(table: string): Promise<string[]> {
-    const { conn } = await this.#conn()
+    const { conn } = await this.#connection.session()
     const dropped: string[] = []
     for (const [name, create] of await secondaryIndexes(conn, table)) {
       try {
@@ -144,10 +162,8 @@ export class MysqlSink implements Sink {
     return classifyMysqlError(err)
   }
 
-  async close(): Promise<void> {
-    const session = this.#session
-    this.#session = undefined
-    await session?.conn.end().catch(() => session.conn.destroy())
+  close(): Promise<void> {
+    return this.#connection.close()
   }
 }
 

@@ -1,12 +1,15 @@
-import type Database from 'better-sqlite3'
-import { createTableWith, keyRangeWhere, maxKeyQuery, quoteWith, type SqlSpelling } from './sql.js'
+import { existsSync, mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
 import type { ConnectionOptions } from '../config.js'
 import { ConfigError, type FailureKind, SinkWriteError } from '../errors.js'
-import { keyId, narrowInteger } from '../keys.js'
-import type { ColumnInfo, Key, KeyRange, LogicalType, Row, TableSchema } from '../types.js'
-import { jsonText, parseJsonText, rowDecoderWith, textLength } from './values.js'
+import { sameSet } from '../keys.js'
+import type { ColumnInfo, LogicalType, Row, TableSchema } from '../types.js'
+import { jsonText, narrowInteger, parseJsonText, rowDecoderWith, textLength } from '../values.js'
+import type { SqlConnection } from './sql/sql-source.js'
+import { quoteWith, type SqlSpelling } from './sql/spelling.js'
 
-/** `sqlite:data/app.db`, `sqlite:///abs/app.db`, `sqlite::memory:` or `{ dialect, filename }`. */
+/** `sqlite:data/app.db`, `sqlite:///abs/app.db`, `sqlite::memory:` or `{ engine, filename }`. */
 export function sqliteFilename(connection: string | ConnectionOptions): string {
   if (typeof connection !== 'string') {
     if (typeof connection.filename !== 'string') {
@@ -20,9 +23,14 @@ export function sqliteFilename(connection: string | ConnectionOptions): string {
   return decodeURIComponent(filename)
 }
 
-const sql: SqlSpelling = { quote: '"', param: () => '?' }
+export const sqliteSpelling: SqlSpelling = {
+  quote: (name) => quoteWith('"', name),
+  param: () => '?',
+  rowValues: true,
+  limit: (select, param) => `${select} LIMIT ${param}`,
+}
 
-export const quoteIdent = (name: string): string => quoteWith('"', name)
+export const quoteIdent = sqliteSpelling.quote
 
 /** Declared type → logical type, following SQLite's own affinity rules where they decide. */
 export function logicalType(declared: string): Pick<ColumnInfo, 'type' | 'precision' | 'scale'> {
@@ -82,61 +90,35 @@ interface TableInfoRow {
   pk: number
 }
 
+/**
+ * The table's columns and keys. A key column may hold NULL unless declared NOT NULL, except the
+ * `INTEGER PRIMARY KEY` that is the rowid: SQLite lets other primary keys hold NULLs.
+ */
 export function describeTable(db: Database.Database, table: string): TableSchema | undefined {
   const info = db.prepare(`PRAGMA table_info(${quoteIdent(table)})`).all() as TableInfoRow[]
   if (info.length === 0) return undefined
-  const columns = info.map((c) => ({
-    name: c.name,
-    nativeType: c.type,
-    nullable: c.notnull === 0 && c.pk === 0,
-    ...logicalType(c.type),
-  }))
   const primaryKey = info
     .filter((c) => c.pk > 0)
     .sort((a, b) => a.pk - b.pk)
     .map((c) => c.name)
-  return { table, columns, primaryKey }
+  const rowid = primaryKey.length === 1 ? info.find((c) => c.pk > 0 && c.type.toUpperCase() === 'INTEGER')?.name : undefined
+  const columns = info.map((c) => ({
+    name: c.name,
+    nativeType: c.type,
+    nullable: c.notnull === 0 && c.name !== rowid,
+    ...logicalType(c.type),
+  }))
+  return { table, columns, primaryKey, uniqueKeys: uniqueKeys(db, table, primaryKey) }
 }
 
-export const createTableSql = (table: string, schema: TableSchema): string =>
-  createTableWith(sql, table, schema, declaredType)
-
-/** `WHERE` clause and parameters for a user filter ANDed with a key range. */
-export const whereClause = (key: string, range: KeyRange, where?: string): [string, Key[]] =>
-  keyRangeWhere(sql, key, range, where)
-
-export function maxKey(
-  db: Database.Database,
-  table: string,
-  key: string,
-  range: KeyRange,
-  where?: string,
-): Key | undefined {
-  const [query, params] = maxKeyQuery(sql, table, key, range, where)
-  const row = db.prepare(query).safeIntegers(true).get(...params) as { k: Key } | undefined
-  return row === undefined ? undefined : decodeKey(row.k)
-}
-
-export function existingKeys(
-  db: Database.Database,
-  table: string,
-  key: string,
-  keys: readonly Key[],
-): Set<string> {
-  const found = new Set<string>()
-  const perQuery = 500
-  for (let i = 0; i < keys.length; i += perQuery) {
-    const slice = keys.slice(i, i + perQuery)
-    const sql = `SELECT ${quoteIdent(key)} AS k FROM ${quoteIdent(table)} WHERE ${quoteIdent(key)} IN (${slice.map(() => '?').join(',')})`
-    for (const row of db.prepare(sql).safeIntegers(true).all(...slice) as { k: Key }[]) {
-      found.add(keyId(decodeKey(row.k)))
-    }
-  }
-  return found
-}
-
-function decodeKey(value: Key): Key {
-  return typeof value === 'bigint' ? narrowInteger(value) : value
+/** The primary key (which may be the rowid, with no index) and every full unique index on columns. */
+function uniqueKeys(db: Database.Database, table: string, primaryKey: readonly string[]): string[][] {
+  const indexes = db.prepare(`PRAGMA index_list(${quoteIdent(table)})`).all() as { name: string; unique: number; partial: number }[]
+  const keys = indexes
+    .filter((i) => i.unique === 1 && i.partial === 0)
+    .map((i) => (db.prepare(`PRAGMA index_info(${quoteIdent(i.name)})`).all() as { name: string | null }[]).map((c) => c.name))
+    .filter((names): names is string[] => names.every((n) => n !== null))
+  return primaryKey.length && !keys.some((k) => sameSet(k, primaryKey)) ? [[...primaryKey], ...keys] : keys
 }
 
 /** Values as SQLite can bind them: booleans as 0/1, dates as ISO text, JSON as text. */
@@ -159,8 +141,8 @@ export function encodeValue(value: unknown, column?: Pick<ColumnInfo, 'type'>): 
 }
 
 /**
- * Turns raw values into the forms every source hands over (src/dialects/values.ts): integers
- * narrowed, booleans from 0/1, decimals as text, JSON parsed.
+ * Turns raw values into the forms every source hands over (src/values.ts): integers narrowed,
+ * booleans from 0/1, decimals as text, JSON parsed.
  */
 export const rowDecoder = (schema: TableSchema): ((row: Row) => void) => rowDecoderWith(schema, decoders)
 
@@ -171,6 +153,8 @@ const decoders: Partial<Record<LogicalType, (v: unknown) => unknown>> = {
   boolean: (v) => (v === 1n || v === 0n || v === 1 || v === 0 ? v == 1 : v),
   decimal: (v) => (typeof v === 'number' || typeof v === 'bigint' ? String(v) : v),
   json: (v) => (typeof v === 'string' ? parseJsonText(v) : typeof v === 'bigint' ? narrowInteger(v) : v),
+  float: narrow,
+  text: narrow,
 }
 
 export function classifySqliteError(err: unknown): FailureKind {
@@ -182,4 +166,71 @@ export function classifySqliteError(err: unknown): FailureKind {
   if (/^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/.test(code)) return 'rejected'
   if (/^SQLITE_(BUSY|LOCKED|IOERR|PROTOCOL)/.test(code)) return 'transient'
   return 'fatal'
+}
+
+/**
+ * A SQLite file through better-sqlite3, integers read exactly (as bigint beyond 2^53). A source
+ * opens it read-only and it must exist; a sink creates it on its first write, so that a dry run
+ * leaves no file behind.
+ */
+export class SqliteConnection implements SqlConnection {
+  readonly engine = 'sqlite'
+  readonly spelling = sqliteSpelling
+  #db?: Database.Database
+
+  constructor(
+    readonly filename: string,
+    readonly options: { readonly writable: boolean },
+  ) {}
+
+  get place(): string {
+    return `sqlite file \`${this.filename}\``
+  }
+
+  async open(): Promise<void> {
+    if (!this.options.writable) this.#db = new Database(this.filename, { readonly: true, fileMustExist: true })
+    else if (this.filename === ':memory:' || existsSync(this.filename)) this.#db = this.#connect()
+  }
+
+  #connect(): Database.Database {
+    const db = new Database(this.filename)
+    db.pragma('busy_timeout = 10000')
+    return db
+  }
+
+  /** Whether the file exists yet (a sink's file is created by its first write). */
+  get opened(): boolean {
+    return this.#db !== undefined
+  }
+
+  /** The database, created now if it does not exist yet. */
+  get db(): Database.Database {
+    if (!this.#db) {
+      if (!this.options.writable) throw new Error('SqliteConnection used before open()')
+      mkdirSync(dirname(this.filename), { recursive: true })
+      this.#db = this.#connect()
+    }
+    return this.#db
+  }
+
+  async query(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    return this.db.prepare(sql).safeIntegers(true).all(...params) as Row[]
+  }
+
+  decoder(schema: TableSchema): (row: Row) => void {
+    return rowDecoder(schema)
+  }
+
+  param(value: unknown, column: ColumnInfo): unknown {
+    return encodeValue(value, column)
+  }
+
+  async describe(table: string): Promise<TableSchema | undefined> {
+    return this.#db && describeTable(this.#db, table)
+  }
+
+  async close(): Promise<void> {
+    this.#db?.close()
+    this.#db = undefined
+  }
 }

@@ -1,10 +1,11 @@
 import pg from 'pg'
+import Cursor from 'pg-cursor'
 import type { ConnectionOptions } from '../config.js'
 import { type FailureKind, SinkWriteError } from '../errors.js'
-import { narrowInteger } from '../keys.js'
-import type { ColumnInfo, Key, KeyRange, LogicalType, TableSchema } from '../types.js'
-import { textLength, utcTimestamp } from './values.js'
-import { createTableWith, keyRangeWhere, maxKeyQuery, quoteWith, type SqlSpelling } from './sql.js'
+import type { ColumnInfo, LogicalType, Row, TableSchema } from '../types.js'
+import { narrowInteger, textLength, utcTimestamp } from '../values.js'
+import type { SqlConnection } from './sql/sql-source.js'
+import { quoteWith, type SqlSpelling } from './sql/spelling.js'
 
 const identity = (text: string): string => text
 
@@ -38,7 +39,7 @@ export function pgConfig(connection: string | ConnectionOptions): pg.ClientConfi
   const base: pg.ClientConfig =
     typeof connection === 'string'
       ? { connectionString: connection, options: urlOptions(connection) }
-      : (({ dialect: _, ...options }) => options as pg.ClientConfig)(connection)
+      : (({ engine: _, ...options }) => options as pg.ClientConfig)(connection)
   const options = [base.options, sessionOptions].filter(Boolean).join(' ')
   return { ...base, options, types: pgTypes }
 }
@@ -52,21 +53,14 @@ function urlOptions(url: string): string | undefined {
   }
 }
 
-/** Opens a client; a connection lost while idle marks it broken instead of crashing the process. */
-export async function connectPg(config: pg.ClientConfig, onBroken: () => void): Promise<pg.Client> {
-  const client = new pg.Client(config)
-  client.on('error', onBroken)
-  await client.connect()
-  return client
+export const pgSpelling: SqlSpelling = {
+  quote: (name) => quoteWith('"', name),
+  param: (n) => `$${n}`,
+  rowValues: true,
+  limit: (select, param) => `${select} LIMIT ${param}`,
 }
 
-const sql: SqlSpelling = { quote: '"', param: (n) => `$${n}` }
-
-export const quoteIdent = (name: string): string => quoteWith('"', name)
-
-/** `WHERE` clause with `$n` parameters for a user filter ANDed with a key range. */
-export const whereClause = (key: string, range: KeyRange, where?: string, first = 1): [string, Key[]] =>
-  keyRangeWhere(sql, key, range, where, first)
+export const quoteIdent = pgSpelling.quote
 
 const logicalTypes: Record<string, LogicalType> = {
   int2: 'integer',
@@ -131,8 +125,22 @@ export async function describeTable(client: pg.ClientBase, table: string): Promi
     .filter((c) => c.pk !== null)
     .sort((a, b) => a.pk! - b.pk!)
     .map((c) => c.name)
-  return { table, columns, primaryKey }
+  const { rows: unique } = await client.query<{ columns: string[] }>(uniqueKeysSql, [table])
+  return { table, columns, primaryKey, uniqueKeys: unique.map((u) => u.columns) }
 }
+
+// Unique indexes over plain columns (no expression, no predicate): the primary key, unique
+// constraints and unique indexes, each a set of columns no two rows share.
+const uniqueKeysSql = `
+SELECT json_agg(a.attname ORDER BY k.ord) AS columns
+FROM pg_index i
+JOIN pg_class c ON c.oid = i.indrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+WHERE c.relname = $1 AND n.nspname = current_schema() AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+GROUP BY i.indexrelid, i.indisprimary
+ORDER BY i.indisprimary DESC, i.indexrelid`
 
 /** Logical type → PostgreSQL type; character lengths and decimal precision carry over. */
 export function pgType(column: ColumnInfo): string {
@@ -169,19 +177,6 @@ export function pgType(column: ColumnInfo): string {
   }
 }
 
-export const createTableSql = (table: string, schema: TableSchema): string =>
-  createTableWith(sql, table, schema, pgType)
-
-export async function maxKey(
-  client: pg.ClientBase,
-  table: string,
-  key: string,
-  range: KeyRange,
-  where?: string,
-): Promise<Key | undefined> {
-  const { rows } = await client.query<{ k: Key }>(...maxKeyQuery(sql, table, key, range, where))
-  return rows[0]?.k ?? undefined
-}
 
 const transientCodes = new Set(['40001', '40P01', '55P03', '57014', '57P01', '57P02', '57P03'])
 const networkCodes = /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN)$/
@@ -207,4 +202,91 @@ export function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code
   if (typeof code !== 'string') return true
   return networkCodes.test(code) || code.startsWith('08') || code.startsWith('57P')
+}
+
+/**
+ * A PostgreSQL connection (pg) in a session set up for exact values (`sessionOptions`). A
+ * connection lost while idle marks it broken instead of crashing the process; `client` reconnects
+ * a broken one, so that a retried write can succeed.
+ */
+export class PgConnection implements SqlConnection {
+  readonly engine = 'postgres'
+  readonly spelling = pgSpelling
+  #client?: pg.Client
+  #broken = false
+
+  constructor(readonly config: pg.ClientConfig) {}
+
+  get place(): string {
+    return `postgres database \`${this.#client?.database ?? this.config.database ?? ''}\``
+  }
+
+  async open(): Promise<void> {
+    this.#broken = false
+    const client = new pg.Client(this.config)
+    client.on('error', () => (this.#broken = true))
+    await client.connect()
+    this.#client = client
+  }
+
+  /** Whether the connection was lost; the next `client()` opens a new one. */
+  get broken(): boolean {
+    return this.#broken
+  }
+
+  markBroken(): void {
+    this.#broken = true
+  }
+
+  async client(): Promise<pg.Client> {
+    if (this.#broken) {
+      await this.close()
+      await this.open()
+    }
+    if (!this.#client) throw new Error('PgConnection used before open()')
+    return this.#client
+  }
+
+  async query(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    return (await (await this.client()).query<Row>(sql, params as unknown[])).rows
+  }
+
+  /** The type parsers already give the shared forms. */
+  decoder(): (row: Row) => void {
+    return () => {}
+  }
+
+  param(value: unknown): unknown {
+    if (typeof value === 'bigint') return value.toString()
+    if (value instanceof Date) return value.toISOString()
+    return value
+  }
+
+  describe(table: string): Promise<TableSchema | undefined> {
+    return this.client().then((client) => describeTable(client, table))
+  }
+
+  /** A server-side cursor (pg-cursor), `pageSize` rows a read; closed when the reader stops. */
+  async *cursor(sql: string, params: readonly unknown[], pageSize: number): AsyncGenerator<Row[]> {
+    // The cursor needs the parsers itself: pg-cursor does not take them from the client.
+    const cursor = (await this.client()).query(new Cursor<Row>(sql, params as unknown[], { types: pgTypes }))
+    try {
+      for (;;) {
+        const page = await cursor.read(pageSize)
+        if (page.length === 0) return
+        yield page
+        if (page.length < pageSize) return
+      }
+    } finally {
+      // Closing the portal ends its implicit transaction, so an abandoned read holds no snapshot.
+      // A lost connection would never answer the close.
+      if (!this.#broken) await cursor.close()
+    }
+  }
+
+  async close(): Promise<void> {
+    const client = this.#client
+    this.#client = undefined
+    await client?.end().catch(() => {})
+  }
 }

@@ -5,8 +5,9 @@
  * Buffers, UUIDs as strings. Fractions of seconds lose their trailing zeros. The
  * helpers here convert to those forms and check what a target can hold.
  */
-import { SinkWriteError } from '../errors.js'
-import type { ColumnInfo, LogicalType, Row, TableSchema } from '../types.js'
+import { SinkWriteError } from './errors.js'
+import { keyOf, keyText } from './keys.js'
+import type { ColumnInfo, LogicalType, Row, TableSchema } from './types.js'
 
 const timestampPattern =
   /^(\d{4,})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?\s*(Z|[+-]\d\d(?::?\d\d(?::?\d\d)?)?)?$/i
@@ -188,20 +189,19 @@ function checkFor(column: ColumnInfo): Check | undefined {
 }
 
 /** Throws a rejected-row error naming the first value of `rows` that its column cannot hold exactly. */
-export function checkRows(target: TableSchema, rows: readonly Row[]): void {
+export function checkRows(target: { readonly columns: readonly ColumnInfo[]; readonly key: readonly string[] }, rows: readonly Row[]): void {
   const checks = target.columns.flatMap((c) => {
     const check = checkFor(c)
     return check ? [[c.name, check] as const] : []
   })
   if (checks.length === 0) return
-  const key = target.primaryKey[0]
   for (const row of rows) {
     for (const [name, check] of checks) {
       const v = row[name]
       const reason = v === null || v === undefined ? undefined : check(v)
       if (reason === undefined) continue
-      const keyText = key === undefined ? '' : ` of the row with key ${String(row[key])}`
-      throw new SinkWriteError(`column \`${name}\`${keyText} cannot hold the value exactly: ${reason}`, 'rejected')
+      const which = target.key.length ? ` of the row with key ${keyText(keyOf(row, target.key))}` : ''
+      throw new SinkWriteError(`column \`${name}\`${which} cannot hold the value exactly: ${reason}`, 'rejected')
     }
   }
 }
@@ -224,4 +224,9 @@ export function rowDecoderWith(
       if (v !== null && v !== undefined) row[name] = decode(v)
     }
   }
+}
+
+/** Drivers hand 64-bit integers over as bigint; most fit a number, and a number is what users expect. */
+export function narrowInteger(value: bigint): number | bigint {
+  return value >= Number.MIN_SAFE_INTEGER && value <= Number.MAX_SAFE_INTEGER ? Number(value) : value
 }

@@ -1,9 +1,8 @@
 import type mysql from 'mysql2/promise'
-import { narrowInteger } from '../keys.js'
 import type { ColumnInfo, LogicalType, Row, TableSchema } from '../types.js'
-import { sql } from './mysql.js'
-import { naiveTimestamp, parseJsonText, rowDecoderWith, textLength, utcTimestamp } from './values.js'
-import { createTableWith } from './sql.js'
+import { naiveTimestamp, narrowInteger, parseJsonText, rowDecoderWith, textLength, utcTimestamp } from '../values.js'
+import { mysqlSpelling } from './mysql.js'
+import { createTableSql as createTableWith } from './sql/ddl.js'
 
 interface CatalogColumn {
   name: string
@@ -18,8 +17,10 @@ interface CatalogColumn {
 const columnsSql = `SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType, IS_NULLABLE AS nullable,
   NUMERIC_PRECISION AS \`precision\`, NUMERIC_SCALE AS scale, COLUMN_COMMENT AS comment
 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`
-const keySql = `SELECT COLUMN_NAME AS name FROM information_schema.KEY_COLUMN_USAGE
-WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION`
+// Unique indexes over whole columns or prefixes of them (unique prefixes make the columns unique
+// too); an index over an expression has no COLUMN_NAME and is left out.
+const uniqueSql = `SELECT INDEX_NAME AS name, COLUMN_NAME AS col FROM information_schema.STATISTICS
+WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX`
 const jsonChecksSql = `SELECT CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS
 WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = ?`
 
@@ -37,7 +38,7 @@ export async function describeTable(
 ): Promise<TableSchema | undefined> {
   const [rows] = await conn.query<(CatalogColumn & mysql.RowDataPacket)[]>(columnsSql, [table])
   if (rows.length === 0) return undefined
-  const [keys] = await conn.query<mysql.RowDataPacket[]>(keySql, [table])
+  const uniqueKeys = await uniqueKeysOf(conn, table)
   const json = mariadb ? await jsonColumns(conn, table) : new Set<string>()
   const columns = rows.map((c): ColumnInfo => {
     const type = json.has(c.name) ? 'json' : logicalType(c)
@@ -51,7 +52,14 @@ export async function describeTable(
       ...(c.dataType === 'bigint' && type === 'decimal' && { precision: 20, scale: 0 }),
     }
   })
-  return { table, columns, primaryKey: keys.map((k) => String(k.name)) }
+  return { table, columns, primaryKey: uniqueKeys.get('PRIMARY') ?? [], uniqueKeys: [...uniqueKeys.values()] }
+}
+
+async function uniqueKeysOf(conn: mysql.Connection, table: string): Promise<Map<string, string[]>> {
+  const [rows] = await conn.query<mysql.RowDataPacket[]>(uniqueSql, [table])
+  const keys = new Map<string, (string | null)[]>()
+  for (const r of rows) keys.set(String(r.name), [...(keys.get(String(r.name)) ?? []), r.col === null ? null : String(r.col)])
+  return new Map([...keys].filter((e): e is [string, string[]] => e[1].every((c) => c !== null)))
 }
 
 /** MariaDB's JSON columns: LONGTEXT with the `json_valid` check it adds for them. */
@@ -151,7 +159,7 @@ export function mysqlType(column: ColumnInfo, key: boolean): string {
 // A binary collation: keys differing only in case or accents stay distinct, and sort as in
 // PostgreSQL's C collation and SQLite.
 export const createTableSql = (table: string, schema: TableSchema): string =>
-  createTableWith(sql, table, schema, mysqlType, ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin')
+  createTableWith(mysqlSpelling, table, schema, mysqlType, ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin')
 
 /** Turns what mysql2 hands over (with the `exact` options) into the shared value forms. */
 export const rowDecoder = (schema: TableSchema): ((row: Row) => void) => rowDecoderWith(schema, decoders)

@@ -1,9 +1,9 @@
 import mysql from 'mysql2/promise'
 import type { ConnectionOptions } from '../config.js'
 import { ConfigError, type FailureKind, SinkWriteError } from '../errors.js'
-import { keyId, narrowInteger } from '../keys.js'
-import type { Key, KeyRange } from '../types.js'
-import { keyRangeWhere, maxKeyQuery, quoteWith, type SqlSpelling } from './sql.js'
+import type { ColumnInfo } from '../types.js'
+import { jsonText, naiveTimestamp, utcTimestamp } from '../values.js'
+import { quoteWith, type SqlSpelling } from './sql/spelling.js'
 
 /**
  * Options that make mysql2 hand values over exactly: BIGINT and DECIMAL as strings (narrowed to
@@ -25,10 +25,10 @@ const exact: mysql.ConnectionOptions = {
 const sessionSql =
   "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO', time_zone = '+00:00'"
 
-/** mysql2 options from a `mysql://` / `mariadb://` URL or `{ dialect: 'mysql', host, … }` options. */
+/** mysql2 options from a `mysql://` / `mariadb://` URL or `{ engine: 'mysql', host, … }` options. */
 export function mysqlOptions(connection: string | ConnectionOptions): mysql.ConnectionOptions {
   if (typeof connection !== 'string') {
-    const { dialect: _, ...options } = connection
+    const { engine: _, ...options } = connection
     return { ...(options as mysql.ConnectionOptions), ...exact }
   }
   const url = new URL(connection)
@@ -65,49 +65,48 @@ export async function connectMysql(options: mysql.ConnectionOptions, onBroken: (
   }
 }
 
-export const sql: SqlSpelling = { quote: '`', param: () => '?' }
-
-export const quoteIdent = (name: string): string => quoteWith('`', name)
-
-/** `WHERE` clause and `?` parameters for a user filter ANDed with a key range. */
-export const whereClause = (key: string, range: KeyRange, where?: string): [string, Key[]] =>
-  keyRangeWhere(sql, key, range, where)
-
-// mysql2's column type code of BIGINT (MYSQL_TYPE_LONGLONG).
-const longlong = 8
-
-/** BIGINT keys arrive as strings (bigNumberStrings); everything else as the driver reads it. */
-export function decodeKey(value: unknown, field: mysql.FieldPacket | undefined): Key {
-  const bigint = field?.columnType === longlong && typeof value === 'string'
-  return bigint ? narrowInteger(BigInt(value)) : (value as Key)
+export const mysqlSpelling: SqlSpelling = {
+  quote: (name) => quoteWith('`', name),
+  param: () => '?',
+  // Row-value comparisons do not bound an index scan in MariaDB: the expanded form does.
+  rowValues: false,
+  limit: (select, param) => `${select} LIMIT ${param}`,
 }
 
-export async function maxKey(
-  conn: mysql.Connection,
-  table: string,
-  key: string,
-  range: KeyRange,
-  where?: string,
-): Promise<Key | undefined> {
-  const [rows, fields] = await conn.query<mysql.RowDataPacket[]>(...maxKeyQuery(sql, table, key, range, where))
-  return rows.length ? decodeKey(rows[0]!.k, fields[0]) : undefined
-}
+export const quoteIdent = mysqlSpelling.quote
 
-export async function existingKeys(
-  conn: mysql.Connection,
-  table: string,
-  key: string,
-  keys: readonly Key[],
-): Promise<Set<string>> {
-  const found = new Set<string>()
-  const k = quoteIdent(key)
-  for (let i = 0; i < keys.length; i += 1000) {
-    const slice = keys.slice(i, i + 1000)
-    const sql = `SELECT ${k} AS k FROM ${quoteIdent(table)} WHERE ${k} IN (?)`
-    const [rows, fields] = await conn.query<mysql.RowDataPacket[]>(sql, [slice])
-    for (const row of rows) found.add(keyId(decodeKey(row.k, fields[0])))
+/** A value as MySQL takes it for its column: no Dates, objects or booleans left. */
+export type Plain = string | number | bigint | Buffer | null
+
+export function plainValue(value: unknown, column: ColumnInfo): Plain {
+  if (value === null || value === undefined) return null
+  if (column.type === 'json') return jsonText(value)
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 1 : 0
+    case 'number':
+      if (!Number.isFinite(value)) throw new SinkWriteError(`column \`${column.name}\` cannot hold ${value}`, 'rejected')
+      return value
+    case 'bigint':
+      return value
+    case 'string':
+      // DATETIME has no zone: instants are stored in UTC, like the session's time_zone.
+      if (column.type === 'timestamptz') return utcWallClock(value)
+      if (column.type === 'timestamp') return plainTimestamp.test(value) ? value : (naiveTimestamp(value) ?? value)
+      return value
   }
-  return found
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+  if (value instanceof Date) return column.type === 'date' ? value.toISOString().slice(0, 10) : naiveTimestamp(value)!
+  return jsonText(value)
+}
+
+// What DATETIME takes as it is; anything else (a zone to drop) goes through naiveTimestamp.
+const plainTimestamp = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d{1,6})?$/
+
+/** The UTC wall-clock time of an instant (a text without a zone is taken as UTC). */
+function utcWallClock(text: string): string {
+  const iso = utcTimestamp(text)
+  return iso ? iso.slice(0, -1).replace('T', ' ') : text
 }
 
 // https://mariadb.com/kb/en/mariadb-error-code-reference/

@@ -1,0 +1,99 @@
+import type { ConnectionOptions, Endpoint } from '../config.js'
+import { ConfigError, ConnectionError, messageOf } from '../errors.js'
+import { redactUrl } from '../redact.js'
+import type { Sink } from '../sink.js'
+import type { Source } from '../source.js'
+
+type Connection = string | ConnectionOptions
+
+/**
+ * The engines ferry knows: the URL schemes that name each, and where its source and sink are.
+ * Loaded lazily, so that a pipeline needs only the drivers of the engines it names.
+ */
+const engines: Record<string, {
+  readonly schemes: readonly string[]
+  readonly source: () => Promise<{ createSource(connection: Connection): Source }>
+  readonly sink: () => Promise<{ createSink(connection: Connection): Sink }>
+}> = {
+  sqlite: {
+    schemes: ['sqlite'],
+    source: () => import('../../sources/sqlite.js'),
+    sink: () => import('../../sinks/sqlite.js'),
+  },
+  postgres: {
+    schemes: ['postgres', 'postgresql'],
+    source: () => import('../../sources/postgres.js'),
+    sink: () => import('../../sinks/postgres.js'),
+  },
+  mysql: {
+    schemes: ['mysql', 'mariadb'],
+    source: () => import('../../sources/mysql.js'),
+    sink: () => import('../../sinks/mysql/mysql-sink.js'),
+  },
+}
+
+export const knownEngines = Object.keys(engines)
+
+/** The engine named by a URL's scheme (`postgres://…` → `postgres`), or undefined. */
+export function engineOf(url: string): string | undefined {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase()
+  return scheme === undefined ? undefined : knownEngines.find((e) => engines[e]!.schemes.includes(scheme))
+}
+
+function entry(connection: Connection) {
+  const engine = typeof connection === 'string' ? engineOf(connection) : connection.engine
+  const found = engine === undefined ? undefined : engines[engine]
+  if (!found) {
+    throw new ConfigError(`unknown database in \`${describeEndpoint(connection)}\`; known: ${knownEngines.join(', ')}`)
+  }
+  return found
+}
+
+/** Creates and opens a source; an unreachable database becomes a `ConnectionError` naming it. */
+export async function openSource(endpoint: Endpoint<Source>): Promise<Source> {
+  const source = typeof endpoint === 'function' ? endpoint() : (await entry(endpoint).source()).createSource(endpoint)
+  await openOrExplain(source, 'source', endpoint)
+  return source
+}
+
+export async function openSink(endpoint: Endpoint<Sink>): Promise<Sink> {
+  const sink = typeof endpoint === 'function' ? endpoint() : (await entry(endpoint).sink()).createSink(endpoint)
+  await openOrExplain(sink, 'target', endpoint)
+  return sink
+}
+
+/** A source and a sink of their own, as each worker and each dry-run table needs. */
+export async function openConnections(s: {
+  source: Endpoint<Source>
+  target: Endpoint<Sink>
+}): Promise<{ source: Source; sink: Sink }> {
+  const source = await openSource(s.source)
+  try {
+    return { source, sink: await openSink(s.target) }
+  } catch (err) {
+    await source.close()
+    throw err
+  }
+}
+
+/** Opens the target database as a source, to read back what was written (naming extra rows). */
+export async function openTargetAsSource(endpoint: Endpoint<Sink>): Promise<Source | undefined> {
+  if (typeof endpoint === 'function') return undefined
+  return openSource(endpoint)
+}
+
+async function openOrExplain(db: { open(): Promise<void> }, role: string, endpoint: Endpoint<unknown>): Promise<void> {
+  try {
+    await db.open()
+  } catch (err) {
+    throw new ConnectionError(`cannot open the ${role} database \`${describeEndpoint(endpoint)}\`: ${messageOf(err)}`, {
+      cause: err,
+    })
+  }
+}
+
+export function describeEndpoint(endpoint: Endpoint<unknown>): string {
+  if (typeof endpoint === 'string') return redactUrl(endpoint)
+  if (typeof endpoint === 'function') return endpoint.name || 'factory'
+  return `${endpoint.engine} connection options`
+}

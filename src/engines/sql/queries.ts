@@ -1,0 +1,168 @@
+import { keyId } from '../../canonical.js'
+import { ConfigError, MissingTableError } from '../../errors.js'
+import { tupleFromJson, tupleToJson } from '../../keys.js'
+import type { Filter, ReadSpec, TableRead } from '../../source.js'
+import type { ColumnInfo, Json, KeyTuple, Row, TableSchema } from '../../types.js'
+import type { SqlDriver } from './driver.js'
+import { type KeyColumns, keyAfter, keyAtLeast, keyAtMost, keyIn, whereOf } from './keyset.js'
+import { Params } from './spelling.js'
+
+/** A partition of an SQL table: the keys after `gt` up to and including `lte`; a missing bound is open. */
+interface KeyRange {
+  readonly gt?: KeyTuple
+  readonly lte?: KeyTuple
+}
+
+/** The SQL text of a filter; SQL engines take no filter documents. */
+export function sqlFilter(engine: string, filter: Filter | undefined): string | undefined {
+  if (filter === undefined || typeof filter === 'string') return filter
+  throw new ConfigError(`setting \`where\`: the ${engine} source takes SQL text, not ${JSON.stringify(filter)}`)
+}
+
+export async function schemaOf(driver: SqlDriver, table: string): Promise<TableSchema> {
+  const schema = await driver.describe(table)
+  if (!schema) throw new MissingTableError(table, driver.place)
+  return schema
+}
+
+export function columnsOf(schema: TableSchema, names: readonly string[]): ColumnInfo[] {
+  return names.map((name) => {
+    const column = schema.columns.find((c) => c.name === name)
+    if (!column) throw new ConfigError(`table \`${schema.table}\` has no column \`${name}\``)
+    return column
+  })
+}
+
+const keyColumns = (driver: SqlDriver, schema: TableSchema, key: readonly string[]): KeyColumns => ({
+  columns: columnsOf(schema, key),
+  param: (v, c) => driver.param(v, c),
+})
+
+export async function countRows(driver: SqlDriver, table: string, filter?: Filter): Promise<number> {
+  const where = sqlFilter(driver.engine, filter)
+  const rows = await driver.query(`SELECT COUNT(*) AS n FROM ${driver.spelling.quote(table)}${whereOf(where ? [where] : [])}`, [])
+  return Number(rows[0]!.n)
+}
+
+/**
+ * Split points at every `every`-th key under the filter (ROW_NUMBER over the key order, so gaps and
+ * skew do not matter), as consecutive ranges: (-∞, k1], (k1, k2], …, (kn, +∞).
+ */
+export async function keyPartitions(driver: SqlDriver, read: TableRead, every?: number): Promise<Json[]> {
+  if (every === undefined) return [{}]
+  const schema = await schemaOf(driver, read.table)
+  const sp = driver.spelling
+  const key = read.key.map(sp.quote).join(', ')
+  const where = sqlFilter(driver.engine, read.filter)
+  const params = new Params(sp)
+  const n = params.add(every)
+  const rn = sp.quote('ferry_row_number')
+  const sql =
+    `SELECT ${key} FROM (SELECT ${key}, ROW_NUMBER() OVER (ORDER BY ${key}) AS ${rn} FROM ${sp.quote(read.table)}${whereOf(where ? [where] : [])}) s ` +
+    `WHERE ${rn} % ${n} = 0 ORDER BY ${key}`
+  const rows = await driver.query(sql, params.values)
+  const decode = driver.decoder(schema)
+  let gt: Json | undefined
+  const partitions: Json[] = []
+  for (const row of rows) {
+    decode(row)
+    const lte = tupleToJson(read.key.map((k) => row[k]))
+    partitions.push(gt === undefined ? { lte } : { gt, lte })
+    gt = lte
+  }
+  partitions.push(gt === undefined ? {} : { gt })
+  return partitions
+}
+
+function rangeOf(partition: Json): KeyRange {
+  const p = (partition ?? {}) as { gt?: Json; lte?: Json }
+  return {
+    ...(p.gt !== undefined && { gt: tupleFromJson(p.gt) }),
+    ...(p.lte !== undefined && { lte: tupleFromJson(p.lte) }),
+  }
+}
+
+export async function hasNullKey(driver: SqlDriver, read: TableRead, columns: readonly string[]): Promise<boolean> {
+  if (columns.length === 0) return false
+  const sp = driver.spelling
+  const where = sqlFilter(driver.engine, read.filter)
+  const nulls = columns.map((c) => `${sp.quote(c)} IS NULL`).join(' OR ')
+  const params = new Params(sp)
+  const sql = sp.limit(`SELECT 1 AS found FROM ${sp.quote(read.table)}${whereOf([...(where ? [where] : []), nulls])}`, params.add(1))
+  return (await driver.query(sql, params.values)).length > 0
+}
+
+/**
+ * Reads one partition in key order from a position, in pages: through the driver's cursor when it
+ * has one (one query), else by keyset (`WHERE key > last ORDER BY key LIMIT n`, one query a page,
+ * so an abandoned read holds nothing open). Each page reports its last key as the position. For an
+ * asserted key the keyset pages overlap by one row (`key >= last`, the row already read dropped),
+ * so that two rows sharing a key on a page boundary both reach the reader's check.
+ */
+export async function* keysetPages(driver: SqlDriver, spec: ReadSpec): AsyncGenerator<{ rows: Row[]; position: Json }> {
+  const schema = await schemaOf(driver, spec.table)
+  const key = keyColumns(driver, schema, spec.key)
+  const range = rangeOf(spec.partition)
+  const decode = driver.decoder(schema)
+  const sp = driver.spelling
+  const where = sqlFilter(driver.engine, spec.filter)
+  const columns = spec.columns ? [...new Set([...spec.key, ...spec.columns])].map(sp.quote).join(', ') : '*'
+  const select = (after: KeyTuple | undefined, overlap: boolean, params: Params) => {
+    const conditions = where ? [where] : []
+    if (after) conditions.push((overlap ? keyAtLeast : keyAfter)(key, after, params))
+    if (range.lte) conditions.push(keyAtMost(key, range.lte, params))
+    return `SELECT ${columns} FROM ${sp.quote(spec.table)}${whereOf(conditions)} ORDER BY ${spec.key.map(sp.quote).join(', ')}`
+  }
+  let after = spec.after !== undefined ? tupleFromJson(spec.after) : range.gt
+  const page = (rows: Row[]) => {
+    after = spec.key.map((k) => rows[rows.length - 1]![k])
+    return { rows, position: tupleToJson(after) }
+  }
+  if (driver.cursor) {
+    const params = new Params(sp)
+    for await (const rows of driver.cursor(select(after, false, params), params.values, spec.pageSize)) {
+      for (const row of rows) decode(row)
+      if (rows.length) yield page(rows)
+    }
+    return
+  }
+  const overlap = spec.verifyUnique === true
+  for (let first = true; ; first = false) {
+    const params = new Params(sp)
+    const sql = select(after, overlap && !first, params)
+    const rows = await driver.query(sp.limit(sql, params.add(spec.pageSize + (overlap && !first ? 1 : 0))), params.values)
+    const full = rows.length === spec.pageSize + (overlap && !first ? 1 : 0)
+    for (const row of rows) decode(row)
+    if (overlap && !first && rows.length && sameKey(rows[0]!, after!)) rows.shift()
+    if (rows.length) yield page(rows)
+    if (!full) return
+  }
+
+  function sameKey(row: Row, tuple: KeyTuple): boolean {
+    return keyId(spec.key.map((k) => row[k]), key.columns) === keyId(tuple, key.columns)
+  }
+}
+
+/** Target rows by key, in groups of `perQuery` keys; `columns` read, decoded. */
+export async function lookupRows(
+  driver: SqlDriver,
+  schema: TableSchema,
+  key: readonly string[],
+  columns: readonly string[],
+  keys: readonly KeyTuple[],
+  perQuery = 500,
+): Promise<Row[]> {
+  const sp = driver.spelling
+  const kc = keyColumns(driver, schema, key)
+  const decode = driver.decoder(schema)
+  const names = [...new Set([...key, ...columns])].map(sp.quote).join(', ')
+  const found: Row[] = []
+  for (let i = 0; i < keys.length; i += perQuery) {
+    const params = new Params(sp)
+    const sql = `SELECT ${names} FROM ${sp.quote(schema.table)} WHERE ${keyIn(kc, keys.slice(i, i + perQuery), params)}`
+    const rows = await driver.query(sql, params.values)
+    for (const row of rows) decode(row)
+    found.push(...rows)
+  }
+  return found
+}
