@@ -3,7 +3,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
-import type { ConnectionOptions } from '../src/config.js'
+import type { ConnectionOptions } from '../src/endpoint.js'
 import {
   classifyPgError,
   describeTable,

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3'
-import type { ConnectionOptions } from '../src/config.js'
+import type { ConnectionOptions } from '../src/endpoint.js'
 import {
   classifySqliteError,
   declaredType,

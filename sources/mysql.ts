@@ -1,4 +1,4 @@
-import type { ConnectionOptions } from '../src/config.js'
+import type { ConnectionOptions } from '../src/endpoint.js'
 import { mysqlOptions } from '../src/engines/mysql.js'
 import { MysqlConnection } from '../src/engines/mysql-connection.js'
 import { SqlSource } from '../src/engines/sql/sql-source.js'

@@ -1,4 +1,4 @@
-import type { ConnectionOptions } from '../src/config.js'
+import type { ConnectionOptions } from '../src/endpoint.js'
 import { SqliteConnection, sqliteFilename } from '../src/engines/sqlite.js'
 import { SqlSource } from '../src/engines/sql/sql-source.js'
 

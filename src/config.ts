@@ -3,7 +3,10 @@ import { z } from 'zod'
 import { ConfigError } from './errors.js'
 import { engineOf, knownEngines } from './engines/registry.js'
 import type { Sink, WriteMode } from './sink.js'
+import type { ConnectionOptions, Endpoint } from './endpoint.js'
 import type { Filter, Source } from './source.js'
+
+export type { ConnectionOptions, Endpoint }
 import type { Row } from './types.js'
 
 export const strategies = ['streaming', 'chunked', 'parallel'] as const
@@ -13,18 +16,6 @@ export type StrategyName = (typeof strategies)[number]
 export type RowTransform<S extends object = Row, T extends object = Row> = (
   row: S,
 ) => T | null | undefined | Promise<T | null | undefined>
-
-/** Driver options for a database, with `engine` naming which: `{ engine: 'postgres', host: … }`. */
-export interface ConnectionOptions {
-  readonly engine: string
-  readonly [option: string]: unknown
-}
-
-/**
- * Where rows come from or go to: a URL (`sqlite:data/app.db`, `postgres://…`, `mysql://…`),
- * driver options, or a factory of ready instances (called once per connection the run needs).
- */
-export type Endpoint<T> = string | ConnectionOptions | (() => T)
 
 /** What a pipeline file passes to `definePipeline`. Every setting but the three first has a default. */
 export interface PipelineSettings<S extends object = Row, T extends object = S> {

@@ -260,11 +260,16 @@ async function validate(
   else {
     const keys =
       result.mode === 'checksum'
-        ? ` in ${result.mismatchedPartitions?.length ?? 0} chunk(s); missing keys ${result.missingKeys?.join(', ') || '-'}; extra ${result.extraKeys?.join(', ') || '-'}; differing ${result.differingKeys?.join(', ') || '-'}${columnsLine(result)}`
+        ? `${unread(result)} in ${result.mismatchedPartitions?.length ?? 0} chunk(s); missing keys ${result.missingKeys?.join(', ') || '-'}; extra ${result.extraKeys?.join(', ') || '-'}; differing ${result.differingKeys?.join(', ') || '-'}${columnsLine(result)}`
         : ''
     logger.error({ mismatchedPartitions: result.mismatchedPartitions }, `${line}: FAILED${keys}`)
   }
   return result
+}
+
+function unread(result: ValidationResult): string {
+  const read = result.sourceRowsRead
+  return read !== undefined && read !== result.sourceCount ? `; the comparison read ${read} of the ${result.sourceCount} source rows` : ''
 }
 
 function columnsLine(result: ValidationResult): string {

@@ -23,6 +23,8 @@ export interface ValidationResult {
   /** Rows the target should hold: rejected rows and rows the transform drops left out. */
   readonly expectedCount: number
   readonly targetCount: number
+  /** Checksum: source rows the comparison read (all of them, unless rows came or went meanwhile). */
+  readonly sourceRowsRead?: number
   /** Checksum: source partitions compared, and those that differ (the first 100). */
   readonly partitionsCompared?: number
   readonly mismatchedPartitions?: PartitionMismatch[]
@@ -76,7 +78,9 @@ export async function validateRun(input: ValidationInput): Promise<ValidationRes
   const extra = targetCount - compare.found
   const extraKeys = extra > 0 ? await nameExtras(input, extra) : []
   return {
-    passed: compare.clean && extra === 0,
+    // Every source row must have been read: a reader that skips rows would see them nowhere.
+    passed: compare.clean && extra === 0 && compare.read === sourceCount,
+    sourceRowsRead: compare.read,
     mode: 'checksum',
     sourceCount,
     expectedCount: compare.expected,
@@ -92,6 +96,8 @@ export async function validateRun(input: ValidationInput): Promise<ValidationRes
 
 /** The checksum pass: source rows transformed, looked up in the target by key, compared. */
 class Comparison {
+  /** Source rows read, before the transform. */
+  read = 0
   expected = 0
   /** Expected rows the target holds a row for (equal or not). */
   found = 0
@@ -116,7 +122,10 @@ class Comparison {
 
   async partition(partition: Json): Promise<void> {
     const before = { expected: this.expected, missing: this.#missing, differing: this.#differing }
-    for await (const rows of transformedPages(this.input, partition)) await this.#compare(rows)
+    for await (const { read, rows } of transformedPages(this.input, partition)) {
+      this.read += read
+      await this.#compare(rows)
+    }
     const missing = this.#missing - before.missing
     const differing = this.#differing - before.differing
     if ((missing || differing) && this.mismatches.length < maxMismatches) {
@@ -156,13 +165,13 @@ function sample(list: string[], id: string): void {
   if (list.length < sampleSize) list.push(id)
 }
 
-/** The source rows of a partition as the transform makes them, page by page. */
-async function* transformedPages(input: ValidationInput, partition: Json): AsyncGenerator<Row[]> {
+/** The source rows of a partition as the transform makes them, page by page, with how many were read. */
+async function* transformedPages(input: ValidationInput, partition: Json): AsyncGenerator<{ read: number; rows: Row[] }> {
   const s = input.settings
   const pages = input.source.read({ table: s.sourceTable, key: input.keys.source, filter: s.where, partition, pageSize: s.batchSize })
   for await (const page of pages) {
     if (!s.transform) {
-      yield page.rows
+      yield { read: page.rows.length, rows: page.rows }
       continue
     }
     const rows: Row[] = []
@@ -170,7 +179,7 @@ async function* transformedPages(input: ValidationInput, partition: Json): Async
       const out = await s.transform(row)
       if (out != null) rows.push(out)
     }
-    yield rows
+    yield { read: page.rows.length, rows }
   }
 }
 
@@ -193,7 +202,7 @@ async function scanExtras(input: ValidationInput, reader: Source, extra: number)
   const keyColumns = key.map((k) => input.target.columns.find((c) => c.name === k)!)
   const expected = new Set<string>()
   for (const partition of input.partitions) {
-    for await (const rows of transformedPages(input, partition)) {
+    for await (const { rows } of transformedPages(input, partition)) {
       for (const row of rows) expected.add(keyId(keyOf(row, key), keyColumns))
       if (expected.size > maxKeysToName) return [`${extra} extra rows (too many source rows to name them)`]
     }

@@ -1,36 +1,9 @@
-import { spawn } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
-import { basename, join, resolve } from 'node:path'
+import { basename, join } from 'node:path'
 import test from 'ava'
 import { random } from '../src/demo.js'
 import { itemsDb, query, range, tempDir } from './helpers.js'
+import { finalStatus, killAndResume } from './kill-helpers.js'
 import { dropNamespaces, mysqlQueryAt, pgQueryAt, requireServers, scratchUrl, type ServerName } from './servers.js'
-
-const repo = resolve(import.meta.dirname, '..')
-const main = join(repo, 'src', 'cli', 'main.ts')
-const pipeline = join(repo, 'test', 'fixtures', 'kill-pipeline.ts')
-
-interface Outcome {
-  code: number | null
-  signal: NodeJS.Signals | null
-  output: string
-}
-
-/** Runs the kill pipeline as `npm run pipeline` would; kills it with SIGKILL after `killAfterMs`. */
-function runChild(env: Record<string, string>, args: string[], killAfterMs?: number): Promise<Outcome> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), main, pipeline, ...args], { env: { ...process.env, ...env } })
-    let output = ''
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()))
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs)
-    child.on('error', fail)
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer)
-      done({ code, signal, output })
-    })
-  })
-}
 
 interface Target {
   readonly name: string
@@ -78,25 +51,10 @@ function killTest(strategy: 'chunked' | 'parallel' | 'streaming', target: Target
       { fault: 'checkpoint-write:4' },
       { afterMs: 1200 + Math.floor(next() * 1400) },
     ]
-    let first = true
-    for (const kill of kills) {
-      const args = first ? [] : ['--resume']
-      const outcome = await runChild({ ...env, ...(kill.fault && { FERRY_FAULT: kill.fault }) }, args, kill.afterMs)
-      t.log(`${JSON.stringify(kill)} → ${outcome.signal ?? `exit ${outcome.code}`}`)
-      if (kill.fault) t.is(outcome.signal, 'SIGKILL', outcome.output)
-      // A fault fires after some batches, so a resumed run has logged where it resumed by then.
-      if (!first && kill.fault) t.regex(outcome.output, /resuming from .*chunks done/)
-      first = false
-    }
-    const last = await runChild(env, ['--resume'])
-    t.is(last.code, 0, last.output)
-    t.regex(last.output, /resuming from|no checkpoint/)
+    const last = await killAndResume(t, env, kills)
     t.regex(last.output, /validation \(checksum\): source 200000, expected 200000, target 200000: passed/)
     t.deepEqual(await target.counts(dir), { n: 200_000, d: 200_000, upper: 200_000 })
-    t.deepEqual(readdirSync(join(dir, 'checkpoints')), [], 'a finished run removes its checkpoint')
-    const reports = readdirSync(join(dir, 'reports')).filter((f) => f.endsWith('.json'))
-    const final = JSON.parse(readFileSync(join(dir, 'reports', reports.sort().at(-1)!), 'utf8')) as { summary: { status: string } }
-    t.is(final.summary.status, 'SUCCESS')
+    t.is(finalStatus(t, dir), 'SUCCESS')
   })
 }
 

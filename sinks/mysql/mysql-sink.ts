@@ -1,5 +1,5 @@
 import type mysql from 'mysql2/promise'
-import type { ConnectionOptions } from '../../src/config.js'
+import type { ConnectionOptions } from '../../src/endpoint.js'
 import { classifyMysqlError, isConnectionError, type MysqlSession, mysqlOptions, quoteIdent } from '../../src/engines/mysql.js'
 import { MysqlConnection } from '../../src/engines/mysql-connection.js'
 import { createTableSql, describeTable, mysqlType } from '../../src/engines/mysql-schema.js'

@@ -1,5 +1,5 @@
 import mysql from 'mysql2/promise'
-import type { ConnectionOptions } from '../config.js'
+import type { ConnectionOptions } from '../endpoint.js'
 import { ConfigError, type FailureKind, SinkWriteError } from '../errors.js'
 import type { ColumnInfo } from '../types.js'
 import { jsonText, naiveTimestamp, utcTimestamp } from '../values.js'

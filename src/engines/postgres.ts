@@ -1,6 +1,6 @@
 import pg from 'pg'
 import Cursor from 'pg-cursor'
-import type { ConnectionOptions } from '../config.js'
+import type { ConnectionOptions } from '../endpoint.js'
 import { type FailureKind, SinkWriteError } from '../errors.js'
 import type { ColumnInfo, LogicalType, Row, TableSchema } from '../types.js'
 import { narrowInteger, textLength, utcTimestamp } from '../values.js'

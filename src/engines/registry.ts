@@ -1,4 +1,4 @@
-import type { ConnectionOptions, Endpoint } from '../config.js'
+import type { ConnectionOptions, Endpoint } from '../endpoint.js'
 import { ConfigError, ConnectionError, messageOf } from '../errors.js'
 import { redactUrl } from '../redact.js'
 import type { Sink } from '../sink.js'

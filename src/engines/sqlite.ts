@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import type { ConnectionOptions } from '../config.js'
+import type { ConnectionOptions } from '../endpoint.js'
 import { ConfigError, type FailureKind, SinkWriteError } from '../errors.js'
 import { sameSet } from '../keys.js'
 import type { ColumnInfo, LogicalType, Row, TableSchema } from '../types.js'

@@ -25,16 +25,17 @@ export function keyAtMost(key: KeyColumns, tuple: KeyTuple, params: Params): str
 function compare(key: KeyColumns, tuple: KeyTuple, params: Params, strict: string, last: string): string {
   const sp = params.spelling
   const names = key.columns.map((c) => sp.quote(c.name))
+  // Parameters are added in the order they appear in the text: `?` placeholders are positional.
   const value = (i: number) => params.add(key.param(tuple[i], key.columns[i]!))
   if (names.length === 1) return `${names[0]} ${last} ${value(0)}`
   if (sp.rowValues) return `(${names.join(', ')}) ${last} (${names.map((_, i) => value(i)).join(', ')})`
   // a > x OR (a = x AND (b > y OR (b = y AND c > z))), led by `a >= x` so that an index on the
   // key's first column bounds the scan.
-  let inner = `${names.at(-1)} ${last} ${value(names.length - 1)}`
-  for (let i = names.length - 2; i >= 0; i--) {
-    inner = `${names[i]} ${strict} ${value(i)} OR (${names[i]} = ${value(i)} AND (${inner}))`
-  }
-  return `${names[0]} ${strict}= ${value(0)} AND (${inner})`
+  const from = (i: number): string =>
+    i === names.length - 1
+      ? `${names[i]} ${last} ${value(i)}`
+      : `${names[i]} ${strict} ${value(i)} OR (${names[i]} = ${value(i)} AND (${from(i + 1)}))`
+  return `${names[0]} ${strict}= ${value(0)} AND (${from(0)})`
 }
 
 /** `key IN (tuples)`, for lookups by key. */

@@ -1,0 +1,96 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import test from 'ava'
+import { KeyError } from '../src/key-check.js'
+import { runPipeline } from '../src/run.js'
+import { exec, query, tempDir, testSettings } from './helpers.js'
+import { runChild } from './kill-helpers.js'
+
+/** A link table keyed (order_id, line): 100 orders of 30 lines. */
+function orderLines(file: string): string {
+  exec(
+    file,
+    `CREATE TABLE order_lines (order_id INTEGER NOT NULL, line INTEGER NOT NULL, name TEXT NOT NULL, PRIMARY KEY (order_id, line));
+     WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n < 2999)
+     INSERT INTO order_lines SELECT n / 30 + 1, n % 30 + 1, 'line ' || n FROM s`,
+  )
+  return `sqlite:${file}`
+}
+
+test('a declared key that is not unique is refused before any row moves: exit 2, naming the table, the columns and what would do', async (t) => {
+  const dir = tempDir()
+  const target = join(dir, 'target.db')
+  const run = await runChild({ SOURCE_URL: orderLines(join(dir, 'source.db')), TARGET_URL: `sqlite:${target}`, SOURCE_TABLE: 'order_lines', KEY: 'order_id', WORK_DIR: dir })
+  t.is(run.code, 2, run.output)
+  t.regex(run.output, /setting `primaryKey`: \(`order_id`\) is not a unique key of source table `order_lines` \(its primary key is \(`order_id`, `line`\)\)/)
+  t.regex(run.output, /set `primaryKey` to a unique key such as \["order_id","line"\]/)
+  t.false(existsSync(target), 'no target was created')
+})
+
+test('a NULL in a key column is refused before any row moves: exit 2, naming the table and the column', async (t) => {
+  const dir = tempDir()
+  const source = join(dir, 'source.db')
+  // SQLite lets a primary key other than INTEGER PRIMARY KEY hold NULLs.
+  exec(source, `CREATE TABLE items (id TEXT PRIMARY KEY, name TEXT); INSERT INTO items VALUES ('a', 'x'), (NULL, 'y'), ('c', 'z')`)
+  const target = join(dir, 'target.db')
+  const run = await runChild({ SOURCE_URL: `sqlite:${source}`, TARGET_URL: `sqlite:${target}`, WORK_DIR: dir })
+  t.is(run.code, 2, run.output)
+  t.regex(run.output, /key \(`id`\) of source table `items` is NULL in some rows \(column \(`id`\) allows NULL\)/)
+  t.false(existsSync(target))
+})
+
+test('without primaryKey the source table decides the key: its composite primary key', async (t) => {
+  const dir = tempDir()
+  const target = join(dir, 'target.db')
+  const result = await runPipeline(
+    testSettings(dir, { source: orderLines(join(dir, 'source.db')), target: `sqlite:${target}`, sourceTable: 'order_lines', chunkSize: 700, batchSize: 100, validate: 'checksum' }),
+  )
+  t.is(result.status, 'SUCCESS', result.error?.message)
+  t.is(result.validation?.expectedCount, 3000)
+  t.deepEqual(query(target, 'SELECT COUNT(*) AS n FROM (SELECT DISTINCT order_id, line FROM order_lines)'), [{ n: 3000 }])
+})
+
+test('a table without a primary key is keyed by a unique index over NOT NULL columns', async (t) => {
+  const dir = tempDir()
+  const source = join(dir, 'source.db')
+  exec(source, `CREATE TABLE tags (name TEXT NOT NULL, note TEXT); CREATE UNIQUE INDEX tags_name ON tags (name);
+    INSERT INTO tags VALUES ('b', '1'), ('a', '2'), ('C', '3')`)
+  const result = await runPipeline(testSettings(dir, { source: `sqlite:${source}`, target: `sqlite:${join(dir, 't.db')}`, sourceTable: 'tags', validate: 'checksum' }))
+  t.is(result.status, 'SUCCESS', result.error?.message)
+  t.is(result.stats.migrated, 3)
+})
+
+test('a table with no key at all is refused, saying to name one and assert it', async (t) => {
+  const dir = tempDir()
+  const source = join(dir, 'source.db')
+  exec(source, `CREATE TABLE logs (at TEXT, line TEXT); INSERT INTO logs VALUES ('1', 'x')`)
+  const result = await runPipeline(testSettings(dir, { source: `sqlite:${source}`, target: `sqlite:${join(dir, 't.db')}`, sourceTable: 'logs' }))
+  t.true(result.error instanceof KeyError)
+  t.regex(result.error!.message, /source table `logs` has no primary key or unique key: set `primaryKey` .* `assertUniqueKey: true`/)
+})
+
+test('an asserted key on a view moves every row; two rows sharing it, even across a page boundary, stop the run naming the key', async (t) => {
+  const dir = tempDir()
+  const source = join(dir, 'source.db')
+  exec(
+    source,
+    `CREATE TABLE events (id INTEGER PRIMARY KEY, code TEXT NOT NULL);
+     WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 500) INSERT INTO events SELECT n, printf('c%04d', n) FROM s;
+     CREATE VIEW codes AS SELECT code, id FROM events`,
+  )
+  const settings = (batchSize: number) =>
+    testSettings(dir, { source: `sqlite:${source}`, target: `sqlite:${join(dir, `t${batchSize}.db`)}`, sourceTable: 'codes', primaryKey: 'code', assertUniqueKey: true, batchSize, validate: 'checksum' })
+  const clean = await runPipeline(settings(100))
+  t.is(clean.status, 'SUCCESS', clean.error?.message)
+  t.is(clean.stats.migrated, 500)
+
+  const refused = await runPipeline({ ...settings(100), assertUniqueKey: false })
+  t.regex(refused.error!.message, /\(`code`\) is not a unique key of source table `codes` \(it has no primary key\)/)
+
+  // Row 100 ends the first page of 100; its twin would be skipped by `code > 'c0100'`.
+  exec(source, `UPDATE events SET code = 'c0100' WHERE id = 101`)
+  const duplicate = await runPipeline(settings(100))
+  t.is(duplicate.status, 'FAILED')
+  t.true(duplicate.error instanceof KeyError)
+  t.is(duplicate.error!.message, "source table `codes` has two rows with key 'c0100': the key (`code`) asserted unique is not; choose key columns that are")
+})
