@@ -5,6 +5,7 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { knownEngines } from '../src/engines/registry.js'
 import { allCases, ferryCase, workers, type Case, type Db } from './cases.js'
+import { checkpointCosts, checkpointTable, checkpointTarget } from './checkpoint.js'
 import { mariadb, outDir, psql, run } from './config.js'
 import { ensureSources, type SourceKind } from './generate.js'
 import { measure, median } from './measure.js'
@@ -19,6 +20,9 @@ const usage = `usage: npm run bench [-- options]
   --no-memory         skip the memory check
   --memory-sizes a,b  row counts of the memory check (default 1000000,5000000)
   --memory-runs K     runs of each memory case (default 1)
+  --checkpoint        only the checkpoint cost (save time and file size at 1,000 and 100,000
+                      partitions); no servers needed
+  --no-checkpoint     skip the checkpoint cost
   --batch-size N      ferry's batchSize (default: the pipeline's 1000); an experiment, so
                       BENCHMARKS.md is left alone
 
@@ -34,6 +38,8 @@ const { values } = parseArgs({
     'memory-sizes': { type: 'string', default: '1000000,5000000' },
     'memory-runs': { type: 'string', default: '1' },
     'batch-size': { type: 'string' },
+    checkpoint: { type: 'boolean', default: false },
+    'no-checkpoint': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -167,8 +173,31 @@ async function startupCost(): Promise<number> {
   return median(times)
 }
 
+/** Checkpoint save time and size; its own section of BENCHMARKS.md. */
+async function checkpoints(): Promise<string> {
+  const costs = await checkpointCosts()
+  const table = checkpointTable(costs)
+  const target = checkpointTarget(costs)
+  writeSection(
+    benchmarksFile,
+    'checkpoint',
+    `## Checkpoint cost
+
+A plan of bigint key ranges half done, four partitions open; 200 saves, each written to a temp file, fsynced, renamed, the folder fsynced. A save writes the open partitions and the done ones as runs of indexes; the plan is written once.
+
+${table}
+
+${target}`,
+  )
+  return `\ncheckpoint cost:\n\n${table}\n\n${target}\n`
+}
+
 async function main(): Promise<void> {
   mkdirSync(resolve(outDir, 'runs'), { recursive: true })
+  if (values.checkpoint) {
+    console.log(await checkpoints())
+    return
+  }
   setUp()
   const cases = values.memory ? [] : allCases(rows).filter(selected)
   const memoryPaths: { from: Db; to: Db }[] = [
@@ -218,6 +247,7 @@ async function main(): Promise<void> {
     out += `\nmemory check (${memoryRuns} run(s) per case):\n\n${table}\n`
     if (!partial) writeSection(benchmarksFile, 'memory', `## Memory check\n\nferry streaming and chunked at ${memorySizes.map((n) => n.toLocaleString('en-US')).join(' and ')} rows, ${memoryRuns} run(s) each; peak RSS of the ferry process.\n\n${table}`)
   }
+  if (!values['no-checkpoint'] && !partial) out += await checkpoints()
   out += `\ntargets:\n${targets.join('\n')}\n`
   if (!partial && cases.length) writeSection(benchmarksFile, 'targets', `## Targets (issue 5)\n\n${targets.join('\n')}`)
   console.log(out)
