@@ -14,7 +14,8 @@ import {
   pgType,
   quoteIdent,
 } from '../src/engines/postgres.js'
-import { createTableSql, updatedColumns } from '../src/engines/sql/ddl.js'
+import { createTableSql } from '../src/engines/sql/ddl.js'
+import { onConflictUpdate } from '../src/engines/sql/upsert.js'
 import { countRows, lookupRows } from '../src/engines/sql/queries.js'
 import { type FailureKind, SinkWriteError } from '../src/errors.js'
 import { faultPoint } from '../src/faults.js'
@@ -160,9 +161,7 @@ WHERE c.relname = $1 AND n.nspname = current_schema()
 
 function upsertSql(target: WriteTarget, stage: string): string {
   const names = target.columns.map((c) => quoteIdent(c.name)).join(', ')
-  const updates = updatedColumns(target.columns, target.key).map((c) => `${quoteIdent(c.name)} = EXCLUDED.${quoteIdent(c.name)}`)
-  const action = updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING'
-  return `INSERT INTO ${quoteIdent(target.table)} (${names}) SELECT ${names} FROM ${quoteIdent(stage)} ON CONFLICT (${target.key.map(quoteIdent).join(', ')}) ${action}`
+  return `INSERT INTO ${quoteIdent(target.table)} (${names}) SELECT ${names} FROM ${quoteIdent(stage)} ${onConflictUpdate(pgSpelling, target.columns, target.key)}`
 }
 
 async function copyRows(client: pg.Client, table: string, columns: readonly ColumnInfo[], rows: readonly Row[]) {

@@ -10,7 +10,8 @@ import {
   sqliteFilename,
   sqliteSpelling,
 } from '../src/engines/sqlite.js'
-import { createTableSql, updatedColumns } from '../src/engines/sql/ddl.js'
+import { createTableSql } from '../src/engines/sql/ddl.js'
+import { onConflictUpdate } from '../src/engines/sql/upsert.js'
 import { countRows, lookupRows } from '../src/engines/sql/queries.js'
 import type { FailureKind } from '../src/errors.js'
 import { faultPoint } from '../src/faults.js'
@@ -149,8 +150,5 @@ function insertSql(target: WriteTarget, kind: WriteKind, rows: number): string {
   const names = target.columns.map((c) => quoteIdent(c.name))
   const tuple = `(${names.map(() => '?').join(', ')})`
   const insert = `INSERT INTO ${quoteIdent(target.table)} (${names.join(', ')}) VALUES ${Array(rows).fill(tuple).join(', ')}`
-  if (kind === 'insert') return insert
-  const updates = updatedColumns(target.columns, target.key).map((c) => `${quoteIdent(c.name)} = excluded.${quoteIdent(c.name)}`)
-  const conflict = `ON CONFLICT (${target.key.map(quoteIdent).join(', ')})`
-  return `${insert} ${conflict} ${updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING'}`
+  return kind === 'insert' ? insert : `${insert} ${onConflictUpdate(sqliteSpelling, target.columns, target.key)}`
 }

@@ -5,6 +5,11 @@ import { KeyError } from '../src/key-check.js'
 import { runPipeline } from '../src/run.js'
 import { exec, query, tempDir, testSettings } from './helpers.js'
 import { runChild } from './kill-helpers.js'
+import { pgQuery, requireServers, servers } from './servers.js'
+import { failingAfter } from './sink-faults.js'
+
+// Asked before any test is declared: ava wants every declaration in one go.
+const withPostgres = await requireServers('postgres')
 
 /** A link table keyed (order_id, line): 100 orders of 30 lines. */
 function orderLines(file: string): string {
@@ -94,3 +99,27 @@ test('an asserted key on a view moves every row; two rows sharing it, even acros
   t.true(duplicate.error instanceof KeyError)
   t.is(duplicate.error!.message, "source table `codes` has two rows with key 'c0100': the key (`code`) asserted unique is not; choose key columns that are")
 })
+
+if (withPostgres) {
+  test('postgres → sqlite: a (date, timestamptz, uuid) key keeps its values exact through partition bounds and a resume', async (t) => {
+    const dir = tempDir()
+    const table = `keys_${process.pid}_${Date.now().toString(36)}`
+    await pgQuery(
+      `CREATE TABLE ${table} (day date, at timestamptz, sensor uuid, value numeric(10,2), PRIMARY KEY (day, at, sensor))`,
+      `INSERT INTO ${table} SELECT DATE '2024-02-27' + n % 5, TIMESTAMPTZ '2024-03-01 00:00:00.123456+05:30' + n * interval '1.5 second',
+         md5(n::text)::uuid, n / 7.0 FROM generate_series(1, 3000) n`,
+    )
+    try {
+      const target = join(dir, 'target.db')
+      const base = { source: servers.postgres, sourceTable: table, targetTable: 'readings', writeMode: 'insert' as const, chunkSize: 400, batchSize: 100, checkpointInterval: 200, validate: 'checksum' as const }
+      const failed = await runPipeline(testSettings(dir, { ...base, target: failingAfter(target, 17) }))
+      t.is(failed.status, 'FAILED')
+      const resumed = await runPipeline(testSettings(dir, { ...base, target: failingAfter(target, Infinity), resume: true }))
+      t.is(resumed.status, 'SUCCESS', resumed.error?.message)
+      t.true(resumed.validation?.passed)
+      t.deepEqual(query(target, 'SELECT COUNT(*) AS n FROM (SELECT DISTINCT day, at, sensor FROM readings)'), [{ n: 3000 }])
+    } finally {
+      await pgQuery(`DROP TABLE ${table}`)
+    }
+  })
+}

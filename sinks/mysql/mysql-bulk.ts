@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream'
 import type mysql from 'mysql2/promise'
 import { type Plain, plainValue, quoteIdent } from '../../src/engines/mysql.js'
-import { updatedColumns } from '../../src/engines/sql/ddl.js'
+import { updatedColumns } from '../../src/engines/sql/upsert.js'
 import { faultPoint } from '../../src/faults.js'
 import type { ColumnInfo, Row } from '../../src/types.js'
 

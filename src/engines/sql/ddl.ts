@@ -20,9 +20,3 @@ export function createTableSql(
   if (schema.primaryKey.length > 0) columns.push(`PRIMARY KEY (${schema.primaryKey.map(sp.quote).join(', ')})`)
   return `CREATE TABLE ${sp.quote(table)} (${columns.join(', ')})${suffix}`
 }
-
-/** The columns an upsert updates: every written column but the key's (the key itself when that is all). */
-export function updatedColumns(columns: readonly ColumnInfo[], key: readonly string[]): readonly ColumnInfo[] {
-  const keys = new Set(key)
-  return columns.filter((c) => !keys.has(c.name))
-}
