@@ -14,10 +14,10 @@ import {
   pgType,
   quoteIdent,
 } from '../src/engines/postgres.js'
-import { createTableSql } from '../src/engines/sql/ddl.js'
+import { createTableSql, truncateRefused } from '../src/engines/sql/ddl.js'
 import { onConflictUpdate } from '../src/engines/sql/upsert.js'
 import { countRows, lookupRows } from '../src/engines/sql/queries.js'
-import { type FailureKind, SinkWriteError } from '../src/errors.js'
+import { type FailureKind, messageOf, SinkWriteError } from '../src/errors.js'
 import { faultPoint } from '../src/faults.js'
 import type { PreparePlan, Sink, WriteKind, WriteTarget } from '../src/sink.js'
 import type { ColumnInfo, KeyTuple, Row, TableSchema } from '../src/types.js'
@@ -68,9 +68,16 @@ export class PostgresSink implements Sink {
       if (plan.mode === 'recreate') await client.query(`DROP TABLE IF EXISTS ${table}`)
       if (!(await describeTable(client, plan.table))) await client.query(createTableSql(pgSpelling, plan.table, plan.schema, pgType))
       else if (plan.mode === 'truncate') await client.query(`TRUNCATE ${table}`)
-    })
+    }).catch((err: unknown) => this.#truncateError(plan.table, err))
     this.#stages.clear()
     return (await describeTable(client, plan.table))!
+  }
+
+  /** TRUNCATE refused (rolled back) because foreign keys reference the table (0A000): says which, and what to do. */
+  async #truncateError(table: string, err: unknown): Promise<never> {
+    if ((err as { code?: unknown }).code !== '0A000') throw err
+    const { rows } = await (await this.#client()).query<{ name: string }>(referencingSql, [table])
+    throw truncateRefused(table, rows.map((r) => r.name), messageOf(err))
   }
 
   async write(target: WriteTarget, rows: readonly Row[], kind: WriteKind): Promise<void> {
@@ -149,6 +156,10 @@ export class PostgresSink implements Sink {
     return this.#connection.close()
   }
 }
+
+const referencingSql = `
+SELECT DISTINCT c.conrelid::regclass::text AS name FROM pg_constraint c
+WHERE c.contype = 'f' AND c.confrelid = to_regclass(quote_ident(current_schema()) || '.' || quote_ident($1))`
 
 const secondaryIndexesSql = `
 SELECT pg_get_indexdef(i.indexrelid) AS def, quote_ident(n.nspname) || '.' || quote_ident(ic.relname) AS name

@@ -31,6 +31,8 @@ export interface CheckpointState {
   readonly updatedAt?: string
   /** Statements that rebuild the target indexes dropped for the load (`deferIndexes`). */
   readonly deferredIndexes?: readonly string[]
+  /** The rejected-rows files of the runs this one continues: their rows are not expected in the target. */
+  readonly rejectedFiles?: readonly string[]
 }
 
 /** A short digest of the settings that change which rows a run writes where. */
@@ -71,7 +73,13 @@ export class Checkpoint {
   #counts: Counts
   #saving: Promise<void> = Promise.resolve()
   #planWritten: boolean
-  readonly #meta: { pipeline: string; table: string; settingsHash: string; deferredIndexes?: readonly string[] }
+  readonly #meta: {
+    pipeline: string
+    table: string
+    settingsHash: string
+    deferredIndexes?: readonly string[]
+    rejectedFiles?: readonly string[]
+  }
 
   constructor(state: CheckpointState, options: { file: string; interval: number; enabled: boolean; planWritten?: boolean }) {
     this.#file = options.file
@@ -85,6 +93,7 @@ export class Checkpoint {
       table: state.table,
       settingsHash: state.settingsHash,
       ...(state.deferredIndexes && { deferredIndexes: state.deferredIndexes }),
+      ...(state.rejectedFiles && { rejectedFiles: state.rejectedFiles }),
     }
     for (const i of state.done) this.#markDone(i)
     for (const [i, open] of state.open) {
@@ -108,6 +117,15 @@ export class Checkpoint {
 
   get deferredIndexes(): readonly string[] {
     return this.#meta.deferredIndexes ?? []
+  }
+
+  get rejectedFiles(): readonly string[] {
+    return this.#meta.rejectedFiles ?? []
+  }
+
+  /** Records (with the next save) that rows of this run were set aside in `file`. */
+  keepRejectedFile(file: string): void {
+    if (!this.rejectedFiles.includes(file)) this.#meta.rejectedFiles = [...this.rejectedFiles, file]
   }
 
   get doneCount(): number {
@@ -270,6 +288,7 @@ export async function loadCheckpoint(file: string): Promise<CheckpointState | un
       updatedAt?: string
       counts: Counts
       deferredIndexes?: string[]
+      rejectedFiles?: string[]
       partitions: number
       done: [number, number][]
       open: { i: number; position?: Json; lease: number }[]
@@ -293,6 +312,7 @@ export async function loadCheckpoint(file: string): Promise<CheckpointState | un
       counts: raw.counts,
       ...(raw.updatedAt && { updatedAt: raw.updatedAt }),
       ...(raw.deferredIndexes && { deferredIndexes: raw.deferredIndexes }),
+      ...(raw.rejectedFiles && { rejectedFiles: raw.rejectedFiles }),
     }
   } catch (err) {
     throw new CheckpointError(`checkpoint \`${file}\` cannot be read: ${messageOf(err)}; run without --resume to start over`)

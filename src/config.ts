@@ -58,6 +58,12 @@ export interface PipelineSettings<S extends object = Row, T extends object = S> 
   writeMode?: WriteMode
   skipExisting?: boolean
   onRejectedRow?: 'fail' | 'skip'
+  /**
+   * With `onRejectedRow: 'skip'`: how many refused rows the run accepts, a count (a whole number)
+   * or a fraction of the source rows below 1 (`0.01`). Beyond it the run fails; within it the run
+   * ends SUCCESS_WITH_REJECTS (exit 0). Unset, refused rows end the run REJECTED_ROWS (exit 1).
+   */
+  maxRejectedRows?: number
   checkpoints?: boolean
   /** Rows between checkpoint writes; a chunk's end always writes one. Default 100000. */
   checkpointInterval?: number
@@ -77,8 +83,11 @@ export interface PipelineSettings<S extends object = Row, T extends object = S> 
   after?: StepFunction
   /** Drop the target's secondary indexes before a fresh load and build them after it. */
   deferIndexes?: boolean
-  /** Several tables, run in order; each entry overrides the settings above for its table. */
-  tables?: TableSettings[]
+  /**
+   * Several tables, run in order: a table name, or settings overriding the ones above for that
+   * table (`{ sourceTable: 'orders', where: … }`).
+   */
+  tables?: (string | TableSettings)[]
 }
 
 /** One table of a multi-table pipeline: any setting, with `sourceTable` required. */
@@ -135,6 +144,11 @@ const schema = z.strictObject({
   writeMode: z.enum(['upsert', 'insert', 'truncate', 'recreate']).default('upsert'),
   skipExisting: z.boolean().default(false),
   onRejectedRow: z.enum(['fail', 'skip']).default('fail'),
+  maxRejectedRows: z
+    .number({ error: 'expected a number' })
+    .nonnegative({ error: 'expected a count (a whole number) or a fraction below 1' })
+    .refine((v) => v < 1 || Number.isInteger(v), { message: 'expected a count (a whole number) or a fraction below 1' })
+    .optional(),
   checkpoints: z.boolean().default(true),
   checkpointInterval: positiveInt.default(100_000),
   resume: z.boolean().default(false),
@@ -189,6 +203,11 @@ export function resolveSettings(
     )
   }
   const s = parsed.data
+  if (s.maxRejectedRows !== undefined && s.onRejectedRow !== 'skip') {
+    throw new ConfigError(
+      `pipeline \`${name}\`${options.where ? ` ${options.where}` : ''}: setting \`maxRejectedRows\` needs \`onRejectedRow: 'skip'\` (refused rows are set aside up to it); with 'fail' the first refused row stops the run`,
+    )
+  }
   const targetTable = s.targetTable ?? s.sourceTable
   const settings = {
     ...s,
@@ -212,6 +231,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
   if (issue.code === 'invalid_union' && (setting === 'source' || setting === 'target')) {
     return `  setting \`${setting}\`: expected a URL whose scheme is one of ${knownEngines.join(', ')}, connection options with an \`engine\`, or a factory function`
+  }
+  if (setting === 'sourceTable' && 'input' in issue && issue.input === undefined) {
+    return "  `sourceTable` or `tables` is needed: name the table to read (`sourceTable: 'users'`) or list the tables (`tables: ['users', 'orders']`)"
   }
   const got = 'input' in issue && typeof issue.input !== 'function' ? ` (got ${JSON.stringify(issue.input)})` : ''
   return `  setting \`${setting}\`: ${issue.message}${got}`

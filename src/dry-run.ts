@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ResolvedSettings } from './config.js'
 import { describeEndpoint, openConnections } from './engines/registry.js'
+import { ConfigError, messageOf } from './errors.js'
 import { inspect } from './inspect.js'
 import type { Logger } from './log.js'
 import { duration } from './progress.js'
@@ -31,15 +32,29 @@ export interface TablePlan {
   readonly warnings: readonly string[]
 }
 
-/** Connects, checks both sides of every table and returns the plan, writing nothing to either. */
+/**
+ * Connects, checks both sides of every table and returns the plan, writing nothing to either. A
+ * table with a problem does not stop the others: every table's problem is said in one pass, then
+ * the dry run fails with all of them.
+ */
 export async function dryRun(pipeline: ResolvedPipeline, logger: Logger): Promise<TablePlan[]> {
   const plans: TablePlan[] = []
+  const problems: string[] = []
   for (const s of pipeline.tables) {
-    const plan = await withConnections(s, (source, sink) => planTable(s, source, sink))
-    logPlan(logger, plan)
-    plans.push(plan)
+    try {
+      const plan = await withConnections(s, (source, sink) => planTable(s, source, sink))
+      logPlan(logger, plan)
+      plans.push(plan)
+    } catch (err) {
+      const problem = `${s.sourceTable} → ${s.targetTable}: ${messageOf(err)}`
+      logger.error(`plan for ${problem}`)
+      problems.push(problem)
+    }
   }
   logger.info('dry run: nothing was written')
+  if (problems.length) {
+    throw new ConfigError(`dry run: ${problems.length} of ${pipeline.tables.length} table(s) cannot run:\n  ${problems.join('\n  ')}`)
+  }
   return plans
 }
 

@@ -4,6 +4,7 @@ export { resolvePipeline, runPipeline, type RunOptions, type RunResult } from '.
 export type { Source, ReadSpec, Page, TableRead, Filter } from './source.js'
 export type { Sink, WriteMode, WriteKind, WriteTarget, PreparePlan } from './sink.js'
 export type { MigrationStats, RunError } from './stats.js'
+export type { TableResult, TableStatus } from './outcome.js'
 export type { Report, RunStatus } from './report.js'
 export type { ValidationResult } from './validate.js'
 export type { Row, Json, KeyTuple, TableSchema, ColumnInfo, LogicalType } from './types.js'

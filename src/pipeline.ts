@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises'
 import { coalesce } from '../transforms/batch.js'
 import { checkpointTap } from '../transforms/checkpoint-tap.js'
 import { mapRows } from '../transforms/map-rows.js'
-import { writeBatches } from '../transforms/write.js'
+import { type WriteEvents, writeBatches } from '../transforms/write.js'
 import type { Checkpoint } from './checkpoint.js'
 import type { ResolvedSettings } from './config.js'
 import { checkedPages, type Keys } from './key-check.js'
@@ -18,9 +18,11 @@ export interface RunContext {
   readonly keys: Keys
   /** Where and how the sink writes. */
   readonly target: WriteTarget
+  /** The names of `target.columns`. */
+  readonly writtenColumns: ReadonlySet<string>
   readonly stats: Stats
   readonly checkpoint: Checkpoint
-  readonly onRejected: (row: Row, err: unknown) => Promise<void>
+  readonly events: WriteEvents
 }
 
 /** One worker's own connections. */
@@ -57,7 +59,7 @@ export async function runPartition(
   const readable: AsyncIterable<Page> = Readable.from(pages, { objectMode: true, highWaterMark: 2 })
   await pipeline(
     readable,
-    mapRows(s.transform),
+    mapRows(s.transform, ctx.writtenColumns),
     coalesce<Row>(s.batchSize),
     writeBatches({
       sink: conn.sink,
@@ -67,7 +69,7 @@ export async function runPartition(
       retryDelay: s.retryDelay,
       skipExisting: s.skipExisting,
       stats: ctx.stats,
-      onRejected: ctx.onRejected,
+      events: ctx.events,
       lease: {
         replaying: () => checkpoint.replaying(index),
         beforeCommit: (rows) => checkpoint.beforeCommit(index, rows),

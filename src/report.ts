@@ -2,15 +2,18 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { ResolvedSettings } from './config.js'
 import { redact } from './redact.js'
-import type { TableResult, TableStatus } from './run-table.js'
+import type { TableResult, TableStatus } from './outcome.js'
 import type { MigrationStats } from './stats.js'
 import type { ValidationResult } from './validate.js'
 
-export type RunStatus = 'SUCCESS' | 'FAILED' | 'VALIDATION_FAILED'
+/** A run's status: its worst table's (see `TableStatus`), NOT_RUN aside. */
+export type RunStatus = Exclude<TableStatus, 'NOT_RUN'>
 
 /** The JSON file a run leaves under `reports/`. */
 export interface Report {
   readonly pipeline: string
+  /** A load, or `--validate-only` (which moves nothing). */
+  readonly mode: 'load' | 'validate-only'
   readonly configuration: unknown
   /** Totals over all tables. */
   readonly statistics: MigrationStats
@@ -23,6 +26,8 @@ export interface Report {
     readonly statistics: MigrationStats
     readonly validation?: ValidationResult
     readonly error?: string
+    /** The files holding this table's refused rows, from this run and the runs it continues. */
+    readonly rejectedRowsFiles?: readonly string[]
   }[]
   readonly summary: {
     readonly status: RunStatus
@@ -38,6 +43,7 @@ export interface Report {
 
 export function buildReport(input: {
   pipeline: string
+  mode: Report['mode']
   settings: readonly ResolvedSettings[]
   results: readonly TableResult[]
   stats: MigrationStats
@@ -53,6 +59,7 @@ export function buildReport(input: {
   const validation = single ? input.results[0]?.validation : undefined
   return {
     pipeline: input.pipeline,
+    mode: input.mode,
     configuration: single ? redact(input.settings[0]) : { tables: input.settings.map((s) => redact(s)) },
     statistics: stats,
     ...(validation && { validation }),
@@ -63,6 +70,7 @@ export function buildReport(input: {
       statistics: r.stats,
       ...(r.validation && { validation: r.validation }),
       ...(r.error && { error: r.error.message }),
+      ...(r.rejectedRowsFiles && { rejectedRowsFiles: r.rejectedRowsFiles }),
     })),
     summary: {
       status: input.status,

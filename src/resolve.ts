@@ -28,13 +28,14 @@ export function resolvePipeline(
   if (!Array.isArray(tables) || tables.length === 0) {
     throw new ConfigError(`pipeline \`${name}\`: setting \`tables\` must list at least one table`)
   }
-  const resolved = tables.map((table, i) =>
-    resolveSettings(
+  const resolved = tables.map((entry, i) => {
+    const table = typeof entry === 'string' ? { sourceTable: entry } : entry
+    return resolveSettings(
       name,
       { ...shared, ...table, ...overrides },
       { where: `tables[${i}] (${String(table?.sourceTable)})`, multiTable: true },
-    ),
-  )
+    )
+  })
   return { name, tables: pick(name, resolved, only), ...(before && { before }), ...(after && { after }) }
 }
 

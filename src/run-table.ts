@@ -1,34 +1,25 @@
-import { keyId } from './canonical.js'
+import type { WriteEvents } from '../transforms/write.js'
 import { Checkpoint, type CheckpointState, loadCheckpoint, settingsHash } from './checkpoint.js'
 import type { ResolvedSettings } from './config.js'
-import { describeEndpoint, openSink, openSource, openTargetAsSource } from './engines/registry.js'
-import { CheckpointError, messageOf, MissingTableError, RowRejectedError } from './errors.js'
+import { describeEndpoint, openSink, openSource } from './engines/registry.js'
+import { CheckpointError, messageOf, MissingTableError } from './errors.js'
 import { inspect, type Inspection } from './inspect.js'
 import type { Keys } from './key-check.js'
-import { keyOf, keyText } from './keys.js'
 import type { Logger } from './log.js'
 import type { RunContext } from './pipeline.js'
 import { type ProgressFactory, progressLine } from './progress.js'
 import type { RejectedRows } from './rejected.js'
+import { TableRejects } from './rejects.js'
 import type { Sink, WriteTarget } from './sink.js'
 import type { Source } from './source.js'
-import { type MigrationStats, Stats } from './stats.js'
+import { Stats } from './stats.js'
 import { runStep } from './steps.js'
 import { strategyFor } from './strategy.js'
+import { lastRejectedFiles, validateTable } from './table-validation.js'
 import type { Json, TableSchema } from './types.js'
-import { validateRun, type ValidationResult } from './validate.js'
+import type { ValidationResult } from './validate.js'
+import type { TableResult, TableStatus } from './outcome.js'
 import { runPartitions } from './workers.js'
-
-export type TableStatus = 'SUCCESS' | 'FAILED' | 'VALIDATION_FAILED' | 'NOT_RUN'
-
-export interface TableResult {
-  readonly sourceTable: string
-  readonly targetTable: string
-  readonly status: TableStatus
-  readonly stats: MigrationStats
-  readonly validation?: ValidationResult
-  readonly error?: Error
-}
 
 export interface TableEnv {
   readonly logger: Logger
@@ -46,6 +37,7 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
   let status: TableStatus = 'FAILED'
   let error: Error | undefined
   let progress = { stop: () => {} }
+  let table: { target: WriteTarget; partitions: readonly Json[]; rejects: TableRejects; checkpoint?: Checkpoint } | undefined
   try {
     logger.info(
       `${s.sourceTable} → ${s.targetTable}: ${describeEndpoint(s.source)} → ${describeEndpoint(s.target)} (${s.strategy})`,
@@ -54,36 +46,47 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
     const sink = (opened.sink = await openSink(s.target))
     const seen = await inspect(s, source, sink)
     logger.info(`key ${keyNames(seen.keys.source)} (${seen.keys.origin}) → target key ${keyNames(seen.keys.target)}`)
-    const rejected = new Set<string>()
-    let target: WriteTarget
-    let partitions: readonly Json[]
-    let checkpoint: Checkpoint | undefined
     if (env.validateOnly) {
-      target = writeTarget(seen.keys, await existingTarget(sink, s), seen)
-      partitions = await strategyFor('chunked').plan(source, read(s, seen.keys), s)
+      const target = writeTarget(seen.keys, await existingTarget(sink, s), seen)
+      const rejects = new TableRejects(s, target, stats, env.rejected, logger)
+      await rejects.load(await lastRejectedFiles(s))
+      table = { target, partitions: await strategyFor('chunked').plan(source, read(s, seen.keys), s), rejects }
     } else {
-      const ctx = await prepare(s, seen, { source, sink }, stats, env, rejected)
-      target = ctx.target
-      checkpoint = ctx.checkpoint
-      partitions = checkpoint.partitions
+      const ctx = await prepare(s, seen, { source, sink }, stats, env)
+      table = { target: ctx.target, partitions: ctx.checkpoint.partitions, rejects: ctx.rejects, checkpoint: ctx.checkpoint }
       progress = env.progress(s.targetTable, stats, logger, s.progressInterval)
       await runPartitions(ctx, { source, sink }, strategyFor(s.strategy).concurrency(s), logger)
       stats.end()
       progress.stop()
       logger.info(`loaded: ${progressLine(stats)}`)
       if (stats.workers.length > 1) logger.info(`rows per worker: ${stats.workers.join(', ')}`)
-      await buildDeferredIndexes(sink, checkpoint, logger)
+      await buildDeferredIndexes(sink, ctx.checkpoint, logger)
       await runStep('after', s.after, sink, logger, s.targetTable)
     }
     if (s.validate !== false || env.validateOnly) {
-      validation = await validate(s, { keys: seen.keys, source, sink, target, partitions, stats, rejected }, logger)
+      validation = await validateTable(
+        s,
+        {
+          keys: seen.keys,
+          source,
+          sink,
+          target: table.target,
+          partitions: table.partitions,
+          filtered: env.validateOnly ? undefined : stats.filtered,
+          rejected: table.rejects.keys,
+        },
+        logger,
+      )
       if (env.validateOnly) stats.total = validation.sourceCount
     }
-    status = validation?.passed === false ? 'VALIDATION_FAILED' : 'SUCCESS'
+    status = statusOf(validation, stats, table.rejects)
+    if (status === 'REJECTED_ROWS') logger.error(`\`${s.targetTable}\`: ${stats.failed} row(s) refused and set aside in ${env.rejected.file}; set \`maxRejectedRows\` to accept refused rows`)
     // Removed only now: a run killed during validation resumes straight to validating.
-    await checkpoint?.remove()
+    await table.checkpoint?.remove()
   } catch (err) {
     error = err instanceof Error ? err : new Error(String(err))
+    // The rows of the batch that crossed the limit were refused, though the batch never finished.
+    if (table) stats.failed = Math.max(stats.failed, table.rejects.keys.size)
     logger.error(error.message)
   } finally {
     progress.stop()
@@ -97,7 +100,14 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
     stats: stats.snapshot(),
     ...(validation && { validation }),
     ...(error && { error }),
+    ...(table?.checkpoint?.rejectedFiles.length && { rejectedRowsFiles: table.checkpoint.rejectedFiles }),
   }
+}
+
+function statusOf(validation: ValidationResult | undefined, stats: Stats, rejects: TableRejects): TableStatus {
+  if (validation?.passed === false) return 'VALIDATION_FAILED'
+  if (stats.failed === 0) return 'SUCCESS'
+  return rejects.allowed ? 'SUCCESS_WITH_REJECTS' : 'REJECTED_ROWS'
 }
 
 const keyNames = (names: readonly string[]) => (names.length === 1 ? `\`${names[0]}\`` : `(${names.map((n) => `\`${n}\``).join(', ')})`)
@@ -120,8 +130,7 @@ async function prepare(
   { source, sink }: { source: Source; sink: Sink },
   stats: Stats,
   env: TableEnv,
-  rejected: Set<string>,
-): Promise<RunContext> {
+): Promise<RunContext & { rejects: TableRejects }> {
   const { logger } = env
   stats.total = seen.total
   const hash = checkpointHash(s, seen.keys)
@@ -153,7 +162,33 @@ async function prepare(
   })
   await checkpoint.save()
   const target = writeTarget(seen.keys, schema, seen)
-  return { settings: s, keys: seen.keys, target, stats, checkpoint, onRejected: rejectHandler(s, target, stats, env, rejected) }
+  const rejects = new TableRejects(s, target, stats, env.rejected, logger)
+  await rejects.load(checkpoint.rejectedFiles)
+  return {
+    settings: s,
+    keys: seen.keys,
+    target,
+    writtenColumns: new Set(target.columns.map((c) => c.name)),
+    stats,
+    checkpoint,
+    rejects,
+    events: writeEvents(s, checkpoint, rejects, env),
+  }
+}
+
+function writeEvents(s: ResolvedSettings, checkpoint: Checkpoint, rejects: TableRejects, env: TableEnv): WriteEvents {
+  return {
+    rejected: (row, err) => {
+      checkpoint.keepRejectedFile(env.rejected.file)
+      return rejects.rejected(row, err)
+    },
+    split: rejects.split,
+    splitDone: rejects.splitDone,
+    attemptFailed: (err, attempt, retriesLeft, rows) => {
+      const next = retriesLeft > 0 ? `; retrying (${retriesLeft} more ${retriesLeft === 1 ? 'try' : 'tries'})` : '; giving up'
+      env.logger.warn(`write of ${rows} rows to \`${s.targetTable}\` failed (attempt ${attempt}): ${messageOf(err)}${next}`)
+    },
+  }
 }
 
 function checkpointHash(s: ResolvedSettings, keys: Keys): string {
@@ -172,19 +207,6 @@ function checkpointHash(s: ResolvedSettings, keys: Keys): string {
 function resumeLine(s: ResolvedSettings, state: CheckpointState, stats: Stats): string {
   const positions = [...state.open.values()].flatMap((p) => (p.position === undefined ? [] : [JSON.stringify(p.position)]))
   return `resuming from ${s.checkpointFile}: ${state.done.size}/${state.partitions.length} chunks done, ${stats.done} rows done, open at ${positions.join(', ') || 'their start'}`
-}
-
-function rejectHandler(s: ResolvedSettings, target: WriteTarget, stats: Stats, env: TableEnv, rejected: Set<string>): RunContext['onRejected'] {
-  const keyColumns = target.key.map((k) => target.columns.find((c) => c.name === k)!)
-  return async (row, err) => {
-    const key = keyOf(row, target.key)
-    const skip = s.onRejectedRow === 'skip'
-    stats.addError({ message: messageOf(err), rows: 1, attempt: 1, resolved: skip, kind: 'rejected', key: keyText(key) })
-    if (!skip) throw new RowRejectedError(s.targetTable, keyText(key), err)
-    rejected.add(keyId(key, keyColumns))
-    env.logger.warn(`row with key ${keyText(key)} rejected by \`${s.targetTable}\`: ${messageOf(err)}`)
-    await env.rejected.add(key.length === 1 ? key[0] : key, err, row)
-  }
 }
 
 async function deferIndexes(s: ResolvedSettings, sink: Sink, logger: Logger): Promise<string[]> {
@@ -231,48 +253,3 @@ async function freshState(
   }
 }
 
-async function validate(
-  s: ResolvedSettings,
-  run: {
-    keys: Keys
-    source: Source
-    sink: Sink
-    target: WriteTarget
-    partitions: readonly Json[]
-    stats: Stats
-    rejected: ReadonlySet<string>
-  },
-  logger: Logger,
-): Promise<ValidationResult> {
-  const result = await validateRun({
-    settings: s,
-    keys: run.keys,
-    source: run.source,
-    sink: run.sink,
-    target: run.target,
-    partitions: run.partitions,
-    filtered: run.stats.filtered,
-    rejected: run.rejected,
-    targetReader: () => openTargetAsSource(s.target),
-  })
-  const line = `validation (${result.mode}): source ${result.sourceCount}, expected ${result.expectedCount}, target ${result.targetCount}`
-  if (result.passed) logger.info(`${line}: passed`)
-  else {
-    const keys =
-      result.mode === 'checksum'
-        ? `${unread(result)} in ${result.mismatchedPartitions?.length ?? 0} chunk(s); missing keys ${result.missingKeys?.join(', ') || '-'}; extra ${result.extraKeys?.join(', ') || '-'}; differing ${result.differingKeys?.join(', ') || '-'}${columnsLine(result)}`
-        : ''
-    logger.error({ mismatchedPartitions: result.mismatchedPartitions }, `${line}: FAILED${keys}`)
-  }
-  return result
-}
-
-function unread(result: ValidationResult): string {
-  const read = result.sourceRowsRead
-  return read !== undefined && read !== result.sourceCount ? `; the comparison read ${read} of the ${result.sourceCount} source rows` : ''
-}
-
-function columnsLine(result: ValidationResult): string {
-  const columns = Object.entries(result.differingColumns ?? {})
-  return columns.length ? ` (in ${columns.map(([c, n]) => `\`${c}\` ${n}×`).join(', ')})` : ''
-}

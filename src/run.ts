@@ -6,7 +6,8 @@ import { type ProgressFactory, progressBar, progressLines } from './progress.js'
 import { RejectedRows } from './rejected.js'
 import { buildReport, type RunStatus, totals, writeReport } from './report.js'
 import type { ResolvedPipeline } from './resolve.js'
-import { runTable, type TableResult } from './run-table.js'
+import type { TableResult } from './outcome.js'
+import { runTable } from './run-table.js'
 import type { MigrationStats } from './stats.js'
 import { runStep, type StepFunctionKind } from './steps.js'
 import type { ValidationResult } from './validate.js'
@@ -76,14 +77,11 @@ export async function runPipeline(
     logger.error(error.message)
   }
   for (const table of pipeline.tables.slice(results.length)) results.push(notRun(table))
-  const status: RunStatus = error
-    ? 'FAILED'
-    : results.some((r) => r.status === 'VALIDATION_FAILED')
-      ? 'VALIDATION_FAILED'
-      : 'SUCCESS'
+  const status: RunStatus = error ? 'FAILED' : worst(results)
   const stats = results.length === 1 && results[0]!.status !== 'NOT_RUN' ? results[0]!.stats : totals(results, started, Date.now())
   const report = buildReport({
     pipeline: pipeline.name,
+    mode: env.validateOnly ? 'validate-only' : 'load',
     settings: pipeline.tables,
     results,
     stats,
@@ -94,10 +92,13 @@ export async function runPipeline(
   })
   const reportFile = join(first.reportDir, `${pipeline.name}-${runStamp}.json`)
   await writeReport(reportFile, report)
-  if (results.length > 1) logTables(logger, results, stats)
-  logger.info(
-    `${status}: ${stats.migrated} migrated, ${stats.skipped} skipped, ${stats.failed} failed of ${stats.total} in ${report.summary.time} (${report.summary.speed}); report ${reportFile}`,
-  )
+  if (results.length > 1) logTables(logger, results, stats, env.validateOnly)
+  const done = env.validateOnly
+    ? `validated ${results.filter((r) => r.validation).length} table(s) in ${report.summary.time}`
+    : `${stats.migrated} migrated, ${stats.skipped} skipped, ${stats.failed} failed of ${stats.total} in ${report.summary.time} (${report.summary.speed})`
+  const line = `${status}: ${done}; report ${reportFile}`
+  if (status === 'SUCCESS' || status === 'SUCCESS_WITH_REJECTS') logger.info(line)
+  else logger.error(line)
   logger.flush()
   const validation = results.length === 1 ? results[0]!.validation : undefined
   return { status, stats, tables: results, ...(validation && { validation }), reportFile, logFile, ...(error && { error }) }
@@ -125,12 +126,25 @@ function notRun(s: ResolvedSettings): TableResult {
   }
 }
 
-/** One line per table (rows, time, rate) and a total, as the end-of-run summary. */
-function logTables(logger: Logger, results: readonly TableResult[], total: MigrationStats): void {
+/** The worst status of the tables, by what it asks of the user: failures first. */
+function worst(results: readonly TableResult[]): RunStatus {
+  const order: RunStatus[] = ['FAILED', 'VALIDATION_FAILED', 'REJECTED_ROWS', 'SUCCESS_WITH_REJECTS']
+  return order.find((status) => results.some((r) => r.status === status)) ?? 'SUCCESS'
+}
+
+/**
+ * One line per table and a total, as the end-of-run summary: rows written, time and rate; for
+ * `--validate-only`, what was compared.
+ */
+function logTables(logger: Logger, results: readonly TableResult[], total: MigrationStats, validateOnly: boolean): void {
   const width = Math.max(5, ...results.map((r) => r.targetTable.length))
-  const line = (name: string, status: string, s: MigrationStats) =>
-    `${name.padEnd(width)}  ${status.padEnd(17)} ${String(s.migrated).padStart(10)} rows  ${s.elapsedSeconds.toFixed(2).padStart(8)} s  ${String(s.averageRate).padStart(8)} rows/s`
-  logger.info(
-    ['tables:', ...results.map((r) => line(r.targetTable, r.status, r.stats)), line('total', '', total)].join('\n  '),
-  )
+  const time = (s: MigrationStats) => `${s.elapsedSeconds.toFixed(2).padStart(8)} s`
+  const line = (name: string, status: string, r: { stats: MigrationStats; validation?: ValidationResult }) => {
+    const head = `${name.padEnd(width)}  ${status.padEnd(20)}`
+    if (!validateOnly) return `${head} ${String(r.stats.migrated).padStart(10)} rows  ${time(r.stats)}  ${String(r.stats.averageRate).padStart(8)} rows/s`
+    const v = r.validation
+    const compared = v ? `${v.mode}: source ${v.sourceCount} rows, expected ${v.expectedCount}, target ${v.targetCount}` : ''
+    return `${head} ${compared}  ${time(r.stats)}`
+  }
+  logger.info(['tables:', ...results.map((r) => line(r.targetTable, r.status, r)), line('total', '', { stats: total })].join('\n  '))
 }

@@ -1,14 +1,40 @@
-/** One failure during a run: a write attempt that failed, or a row the target rejected. */
+/**
+ * What failed during a run, one entry per kind and cause (not per row, so that a table with a
+ * million refused rows still has a small report):
+ * - `transient`: write attempts that failed and were retried; `resolved` of them succeeded later.
+ * - `rejected`: rows the target refused; `resolved` of them were set aside as the pipeline allows.
+ * - `split`: batches the target refused, split in halves to find the rows it refuses.
+ */
 export interface RunError {
-  readonly time: string
+  readonly kind: 'transient' | 'rejected' | 'split'
+  /** The first occurrence's message. */
   readonly message: string
-  /** Rows in the batch that failed (1 for a rejected row). */
+  /** Occurrences: failed attempts, refused rows, or split batches. */
+  count: number
+  /** Of the occurrences, those resolved: retried with success, or rows set aside as allowed. */
+  resolved: number
+  /** Rows involved, over all occurrences. */
+  rows: number
+  readonly firstTime: string
+  lastTime: string
+  /** Keys of the first rows involved (up to 10). */
+  readonly sampleKeys: string[]
+}
+
+/** One occurrence, as `Stats.addError` takes it. */
+export interface ErrorEvent {
+  readonly kind: RunError['kind']
+  readonly message: string
   readonly rows: number
-  readonly attempt: number
-  /** True once a later attempt wrote the rows, or the row was set aside as the settings allow. */
-  resolved: boolean
-  readonly kind: 'transient' | 'rejected' | 'fatal'
+  readonly resolved: boolean
   readonly key?: string
+}
+
+const sampleKeys = 10
+
+/** A cause without the values that differ from row to row (numbers, quoted text). */
+function causeOf(kind: string, message: string): string {
+  return `${kind}\0${message.replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\b\d+(?:\.\d+)?\b/g, '?')}`
 }
 
 /** What a run did, as returned by the API and written in the report. */
@@ -46,7 +72,7 @@ export class Stats {
   failed = 0
   skipped = 0
   filtered = 0
-  readonly errors: RunError[] = []
+  readonly #errors = new Map<string, RunError>()
   readonly workers: number[] = []
   #ended?: number
   /** Rows done by the run a resume continues, left out of this run's rate. */
@@ -73,10 +99,25 @@ export class Stats {
     this.#restored = this.done
   }
 
-  addError(error: Omit<RunError, 'time'>): RunError {
-    const entry = { time: new Date().toISOString(), ...error }
-    this.errors.push(entry)
+  /** Counts an occurrence under its cause; returns the entry, whose `resolved` may grow later. */
+  addError(event: ErrorEvent): RunError {
+    const cause = causeOf(event.kind, event.message)
+    const now = new Date().toISOString()
+    let entry = this.#errors.get(cause)
+    if (!entry) {
+      entry = { kind: event.kind, message: event.message, count: 0, resolved: 0, rows: 0, firstTime: now, lastTime: now, sampleKeys: [] }
+      this.#errors.set(cause, entry)
+    }
+    entry.count += 1
+    entry.rows += event.rows
+    entry.lastTime = now
+    if (event.resolved) entry.resolved += 1
+    if (event.key !== undefined && entry.sampleKeys.length < sampleKeys && !entry.sampleKeys.includes(event.key)) entry.sampleKeys.push(event.key)
     return entry
+  }
+
+  get errors(): RunError[] {
+    return [...this.#errors.values()]
   }
 
   end(): void {
@@ -101,7 +142,7 @@ export class Stats {
       ...(this.#ended !== undefined && { endTime: new Date(this.#ended).toISOString() }),
       elapsedSeconds: round((end - this.started) / 1000),
       averageRate: Math.round(this.rate(end)),
-      errors: this.errors.map((e) => ({ ...e })),
+      errors: this.errors.map((e) => ({ ...e, sampleKeys: [...e.sampleKeys] })),
       workers: [...this.workers],
     }
   }

@@ -51,8 +51,8 @@ export interface ValidationInput {
   readonly target: WriteTarget
   /** The source partitions to compare, as the run planned them. */
   readonly partitions: readonly Json[]
-  /** Source rows the transform dropped, for count validation. */
-  readonly filtered: number
+  /** Source rows the transform dropped, for count validation; undefined: counted by running it. */
+  readonly filtered?: number | undefined
   /** Target keys (`keyId`) of the rows the target rejected and the run set aside. */
   readonly rejected: ReadonlySet<string>
   /** Opens the target as a source, to name extra rows; undefined when it cannot be read back. */
@@ -70,7 +70,8 @@ export async function validateRun(input: ValidationInput): Promise<ValidationRes
   const sourceCount = await input.source.count(s.sourceTable, s.where)
   const targetCount = await input.sink.count(s.targetTable, s.targetWhere)
   if (s.validate !== 'checksum') {
-    const expectedCount = sourceCount - input.filtered - input.rejected.size
+    const filtered = input.filtered ?? (s.transform ? await droppedRows(input) : 0)
+    const expectedCount = sourceCount - filtered - input.rejected.size
     return { passed: expectedCount === targetCount, mode: 'count', sourceCount, expectedCount, targetCount }
   }
   const compare = new Comparison(input)
@@ -163,6 +164,15 @@ class Comparison {
 
 function sample(list: string[], id: string): void {
   if (list.length < sampleSize) list.push(id)
+}
+
+/** Source rows the transform drops, counted by running it over every partition. */
+async function droppedRows(input: ValidationInput): Promise<number> {
+  let dropped = 0
+  for (const partition of input.partitions) {
+    for await (const { read, rows } of transformedPages(input, partition)) dropped += read - rows.length
+  }
+  return dropped
 }
 
 /** The source rows of a partition as the transform makes them, page by page, with how many were read. */

@@ -4,7 +4,8 @@ import { type Connections, type RunContext, runPartition } from './pipeline.js'
 
 /**
  * Runs the checkpoint's unfinished partitions from a queue with `concurrency` workers. Worker 0
- * uses the run's own connections; the others open theirs. The first failure stops the others.
+ * uses the run's own connections; the others open theirs. The first failure stops the others, and
+ * is the one reported: the others then fail only because they were stopped.
  */
 export async function runPartitions(
   ctx: RunContext,
@@ -17,24 +18,27 @@ export async function runPartitions(
   const workers = Math.max(1, Math.min(concurrency, queue.length))
   const controller = new AbortController()
   let next = 0
+  let first: { error: unknown } | undefined
 
   async function work(worker: number): Promise<void> {
-    const conn = worker === 0 ? main : await openConnections(ctx.settings)
+    let conn: Connections | undefined
     try {
+      conn = worker === 0 ? main : await openConnections(ctx.settings)
       while (!controller.signal.aborted && next < queue.length) {
         const index = queue[next++]!
         logger.debug({ worker, chunk: index, partition: checkpoint.partitions[index] }, 'chunk started')
         await runPartition(ctx, conn, index, worker, controller.signal)
       }
     } catch (err) {
-      controller.abort(err)
-      throw err
+      if (!controller.signal.aborted) {
+        first = { error: err }
+        controller.abort(err)
+      }
     } finally {
-      if (worker !== 0) await Promise.allSettled([conn.source.close(), conn.sink.close()])
+      if (worker !== 0 && conn) await Promise.allSettled([conn.source.close(), conn.sink.close()])
     }
   }
 
-  const results = await Promise.allSettled(Array.from({ length: workers }, (_, w) => work(w)))
-  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-  if (failure) throw failure.reason
+  await Promise.all(Array.from({ length: workers }, (_, w) => work(w)))
+  if (first) throw first.error
 }

@@ -3,7 +3,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import test from 'ava'
-import type { PipelineSettings, StepContext } from '../src/config.js'
+import type { PipelineSettings, StepContext, TableSettings } from '../src/config.js'
 import { check, dryRun } from '../src/dry-run.js'
 import { createLogger } from '../src/log.js'
 import { resolvePipeline, runPipeline } from '../src/run.js'
@@ -121,11 +121,16 @@ test('deferIndexes drops secondary indexes for the load and builds them after', 
   const target = join(dir, 'target.db')
   exec(target, 'CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, qty INTEGER); CREATE INDEX customers_name ON customers (name)')
   const settings = { ...shop(dir, []), deferIndexes: true, writeMode: 'truncate' as const }
-  settings.tables = settings.tables!.slice(0, 1)
-  settings.tables[0]!.after = async (ctx) => {
-    const indexes = query(target, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
-    ctx.log(`indexes at the after step: ${indexes.length}`)
-  }
+  const first = settings.tables![0] as TableSettings
+  settings.tables = [
+    {
+      ...first,
+      after: async (ctx) => {
+        const indexes = query(target, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+        ctx.log(`indexes at the after step: ${indexes.length}`)
+      },
+    },
+  ]
   const result = await runPipeline(resolvePipeline('shop', settings))
   t.is(result.status, 'SUCCESS', result.error?.message)
   const log = readFileSync(result.logFile, 'utf8')

@@ -118,7 +118,7 @@ if (await requireServers('mysql')) {
       const result = await runPipeline(
         testSettings(dir, { source: `sqlite:${source}`, target, sourceTable: 'items', targetTable: table, writeMode: 'insert', onRejectedRow: 'skip', batchSize: 100 }),
       )
-      t.is(result.status, 'SUCCESS', result.error?.message)
+      t.is(result.status, 'REJECTED_ROWS', result.error?.message)
       const report = JSON.parse(readFileSync(result.reportFile, 'utf8')) as { summary: { rejectedRowsFile: string } }
       const rejected = readFileSync(report.summary.rejectedRowsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { key: number; error: string })
       t.deepEqual(rejected.map((r) => r.key), [50, 120, 200, 250, 280])

@@ -116,7 +116,7 @@ if (await requireServers('postgres')) {
     const result = await runPipeline(
       testSettings(dir, { source: `sqlite:${source}`, target: url, sourceTable: 'items', targetTable: table, writeMode: 'insert', onRejectedRow: 'skip', batchSize: 100 }),
     )
-    t.is(result.status, 'SUCCESS', result.error?.message)
+    t.is(result.status, 'REJECTED_ROWS', result.error?.message)
     t.is(result.stats.failed, 4)
     t.is(result.stats.migrated, 296)
     const report = JSON.parse(readFileSync(result.reportFile, 'utf8')) as { summary: { rejectedRowsFile: string } }

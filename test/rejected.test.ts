@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import test from 'ava'
 import { runPipeline } from '../src/run.js'
 import { exec, itemsDb, query, range, tempDir, testSettings } from './helpers.js'
+import { failingAfter } from './sink-faults.js'
 
 /** A target that refuses rows with qty >= 95: a CHECK constraint, as a real schema would have. */
 function strictTarget(file: string): string {
@@ -23,7 +24,7 @@ test("onRejectedRow 'skip' sets refused rows aside and loads the rest of their b
     }),
   )
   const bad = range(1, 2000).filter((id) => id % 7 !== 0 && id % 100 >= 95)
-  t.is(result.status, 'SUCCESS', result.error?.message)
+  t.is(result.status, 'REJECTED_ROWS', 'rows were refused and the pipeline sets no maxRejectedRows')
   t.is(result.stats.failed, bad.length)
   t.is(result.stats.migrated, 2000 - bad.length)
   t.is(query<{ n: number }>(target, 'SELECT COUNT(*) AS n FROM items')[0]!.n, 2000 - bad.length)
@@ -32,7 +33,11 @@ test("onRejectedRow 'skip' sets refused rows aside and loads the rest of their b
   t.deepEqual(lines.map((l) => l.key), bad)
   t.regex(lines[0]!.error, /CHECK constraint failed/)
   t.is(lines[0]!.row.qty, 95)
-  t.is(result.stats.errors.filter((e) => e.kind === 'rejected').length, bad.length)
+  t.like(
+    result.stats.errors.filter((e) => e.kind === 'rejected'),
+    [{ message: 'CHECK constraint failed: qty < 95', count: bad.length, resolved: bad.length, sampleKeys: bad.slice(0, 10).map(String) }],
+    'one entry for the cause, counting every row',
+  )
   t.is(result.validation?.passed, true, 'rejected rows are not expected in the target')
 })
 
@@ -51,4 +56,28 @@ test('without skip, the first refused row stops the run naming its key and the e
   t.is(result.error?.name, 'RowRejectedError')
   t.is(result.error?.message, 'target `items` rejected the row with key 95: CHECK constraint failed: qty < 95')
   t.is(query<{ m: number }>(target, 'SELECT MAX(id) AS m FROM items')[0]!.m, 94, 'rows before it were loaded')
+})
+
+test('rows set aside before a run failed are not expected by the resumed run’s checksum validation', async (t) => {
+  const dir = tempDir()
+  const target = join(dir, 'target.db')
+  strictTarget(target)
+  const base = {
+    source: itemsDb(join(dir, 'source.db'), range(1, 2000)),
+    sourceTable: 'items',
+    batchSize: 250,
+    chunkSize: 700,
+    checkpointInterval: 250,
+    onRejectedRow: 'skip' as const,
+    maxRejectedRows: 0.1,
+    validate: 'checksum' as const,
+  }
+  const failed = await runPipeline(testSettings(dir, { ...base, target: failingAfter(target, 300) }))
+  t.is(failed.status, 'FAILED')
+  t.true(failed.stats.failed > 0, 'the failed run set rows aside')
+  const resumed = await runPipeline(testSettings(dir, { ...base, target: failingAfter(target, Infinity), resume: true }))
+  const bad = range(1, 2000).filter((id) => id % 7 !== 0 && id % 100 >= 95)
+  t.is(resumed.status, 'SUCCESS_WITH_REJECTS', resumed.error?.message)
+  t.like(resumed.validation, { passed: true, expectedCount: 2000 - bad.length, missingKeys: [] })
+  t.is(query<{ n: number }>(target, 'SELECT COUNT(*) AS n FROM items')[0]!.n, 2000 - bad.length)
 })

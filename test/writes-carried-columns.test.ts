@@ -106,3 +106,17 @@ for (const engine of engines) {
     )
   })
 }
+
+test('a row carrying a column the first rows did not stops the run naming it, rather than lose its value', async (t) => {
+  const dir = tempDir()
+  const result = await runPipeline(
+    testSettings(dir, {
+      source: itemsDb(join(dir, 'source.db'), range(1, 1000)),
+      target: `sqlite:${join(dir, 'target.db')}`,
+      sourceTable: 'items',
+      transform: (r: Record<string, unknown>) => (Number(r.id) > 500 ? { ...r, late: 'x' } : r),
+    }),
+  )
+  t.is(result.status, 'FAILED')
+  t.regex(result.error?.message ?? '', /the transform made a row with column `late`, which its first rows did not have/)
+})

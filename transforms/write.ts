@@ -23,11 +23,22 @@ export interface WriterContext {
   /** Milliseconds before the first retry; doubles each time. */
   readonly retryDelay: number
   readonly skipExisting: boolean
-  /** Where write failures are recorded. */
+  /** Where write failures are counted. */
   readonly stats: Stats
-  /** Called with each row the target refuses for good; throws when the run must stop. */
-  readonly onRejected: (row: Row, err: unknown) => Promise<void>
+  readonly events: WriteEvents
   readonly lease: PartitionLease
+}
+
+/** What the writer reports as it goes; `rejected` throws when the run must stop. */
+export interface WriteEvents {
+  /** A row the target refuses for good. */
+  rejected(row: Row, err: unknown): Promise<void>
+  /** The target refused a whole batch, which is now split to find the rows it refuses. */
+  split(rows: readonly Row[], err: unknown): void
+  /** A split batch is written: `refused` of its rows were refused. */
+  splitDone(rows: readonly Row[], refused: number): void
+  /** A write attempt failed transiently; `retriesLeft` more will be made. */
+  attemptFailed(err: unknown, attempt: number, retriesLeft: number, rows: number): void
 }
 
 /** What the checkpoint tap learns of each committed batch; its counts add up to `sourceRows`. */
@@ -85,17 +96,35 @@ async function writeOrIsolate(ctx: WriterContext, rows: Row[], kind: WriteKind):
   } catch (err) {
     if (ctx.sink.classify(err) !== 'rejected') throw err
     if (rows.length === 1) {
-      await ctx.onRejected(rows[0]!, err)
+      await ctx.events.rejected(rows[0]!, err)
       return 0
     }
-    const half = rows.length >> 1
-    const left = await writeOrIsolate(ctx, rows.slice(0, half), kind)
-    return left + (await writeOrIsolate(ctx, rows.slice(half), kind))
+    ctx.events.split(rows, err)
+    const written = await splitAndWrite(ctx, rows, kind)
+    ctx.events.splitDone(rows, rows.length - written)
+    return written
   }
 }
 
+/** Writes the halves of a refused batch, splitting further until each refused row stands alone. */
+async function splitAndWrite(ctx: WriterContext, rows: Row[], kind: WriteKind): Promise<number> {
+  const half = rows.length >> 1
+  let written = 0
+  for (const part of [rows.slice(0, half), rows.slice(half)]) {
+    try {
+      await writeWithRetry(ctx, part, kind)
+      written += part.length
+    } catch (err) {
+      if (ctx.sink.classify(err) !== 'rejected') throw err
+      if (part.length === 1) await ctx.events.rejected(part[0]!, err)
+      else written += await splitAndWrite(ctx, part, kind)
+    }
+  }
+  return written
+}
+
 async function writeWithRetry(ctx: WriterContext, rows: Row[], kind: WriteKind): Promise<void> {
-  const failures: { resolved: boolean }[] = []
+  const failures: { resolved: number }[] = []
   await pRetry(() => ctx.sink.write(ctx.target, rows, kind), {
     retries: ctx.maxRetries,
     factor: 2,
@@ -103,19 +132,19 @@ async function writeWithRetry(ctx: WriterContext, rows: Row[], kind: WriteKind):
     maxTimeout: Math.max(ctx.retryDelay, 5 * 60_000),
     randomize: false,
     shouldRetry: ({ error }) => ctx.sink.classify(error) === 'transient',
-    onFailedAttempt: ({ error, attemptNumber }) => {
+    onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
       if (ctx.sink.classify(error) !== 'transient') return
       failures.push(
         ctx.stats.addError({
           message: messageOf(error),
           rows: rows.length,
-          attempt: attemptNumber,
           resolved: false,
           kind: 'transient',
           key: keyText(keyOf(rows[0]!, ctx.target.key)),
         }),
       )
+      ctx.events.attemptFailed(error, attemptNumber, retriesLeft, rows.length)
     },
   })
-  for (const failure of failures) failure.resolved = true
+  for (const failure of failures) failure.resolved += 1
 }

@@ -3,6 +3,7 @@ import type { ConnectionOptions } from '../../src/endpoint.js'
 import { classifyMysqlError, isConnectionError, type MysqlSession, mysqlOptions, quoteIdent } from '../../src/engines/mysql.js'
 import { MysqlConnection } from '../../src/engines/mysql-connection.js'
 import { createTableSql, describeTable, mysqlType } from '../../src/engines/mysql-schema.js'
+import { truncateRefused } from '../../src/engines/sql/ddl.js'
 import { countRows, lookupRows } from '../../src/engines/sql/queries.js'
 import { ConfigError, type FailureKind, SinkWriteError } from '../../src/errors.js'
 import { redactUrl } from '../../src/redact.js'
@@ -84,7 +85,7 @@ export class MysqlSink implements Sink {
     const table = quoteIdent(plan.table)
     if (plan.mode === 'recreate') await s.conn.query(`DROP TABLE IF EXISTS ${table}`)
     if (!(await describeTable(s.conn, s.mariadb, plan.table))) await s.conn.query(createTableSql(plan.table, plan.schema))
-    else if (plan.mode === 'truncate') await s.conn.query(`TRUNCATE TABLE ${table}`)
+    else if (plan.mode === 'truncate') await s.conn.query(`TRUNCATE TABLE ${table}`).catch((err: unknown) => truncateError(s.conn, plan.table, err))
     return (await describeTable(s.conn, s.mariadb, plan.table))!
   }
 
@@ -205,6 +206,16 @@ async function secondaryIndexes(conn: mysql.Connection, table: string): Promise<
         `CREATE ${kinds[kind] ?? ''}INDEX ${quoteIdent(name)} ON ${quoteIdent(table)} (${columns.join(', ')})`,
       ]),
   )
+}
+
+/** TRUNCATE refused because foreign keys reference the table (1701): says which, and what to do. */
+async function truncateError(conn: mysql.Connection, table: string, err: unknown): Promise<never> {
+  if ((err as { errno?: unknown }).errno !== 1701) throw err
+  const [rows] = await conn.query<mysql.RowDataPacket[]>(
+    'SELECT DISTINCT TABLE_NAME AS name FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME = ?',
+    [table],
+  )
+  throw truncateRefused(table, rows.map((r) => String(r.name)), (err as Error).message)
 }
 
 function localInfileRefused(err: unknown): boolean {

@@ -5,7 +5,10 @@ import { listPipelines, loadPipeline, pipelinesDir } from './pipelines.js'
 import { check, dryRun } from '../dry-run.js'
 import { createLogger, stamp } from '../log.js'
 
-/** Exit codes: 0 success, 1 the run or its validation failed, 2 bad input. */
+/**
+ * Exit codes: 0 success (rows refused within `maxRejectedRows` included), 1 the run or its validation
+ * failed or it refused rows the pipeline does not allow, 2 bad input.
+ */
 async function main(argv: string[]): Promise<number> {
   const args = parseCli(argv)
   if (args.help) {
@@ -27,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const result = await runPipeline(resolved, { console: true, validateOnly: args.validateOnly })
   if (result.error) return isBadInput(result.error) ? 2 : 1
-  return result.status === 'SUCCESS' ? 0 : 1
+  return result.status === 'SUCCESS' || result.status === 'SUCCESS_WITH_REJECTS' ? 0 : 1
 }
 
 function isBadInput(err: unknown): boolean {

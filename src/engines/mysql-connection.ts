@@ -1,4 +1,5 @@
 import type mysql from 'mysql2/promise'
+import { ConnectionError, messageOf } from '../errors.js'
 import type { ColumnInfo, Row, TableSchema } from '../types.js'
 import { connectMysql, type MysqlSession, mysqlSpelling, plainValue } from './mysql.js'
 import { describeTable, rowDecoder } from './mysql-schema.js'
@@ -22,18 +23,23 @@ export class MysqlConnection implements SqlConnection {
   }
 
   async open(): Promise<void> {
-    this.#broken = false
     this.#session = await connectMysql(this.options, () => (this.#broken = true))
+    this.#broken = false
   }
 
   markBroken(): void {
     this.#broken = true
   }
 
+  /** The session; a broken connection is reopened first, and one that cannot be is a `ConnectionError`. */
   async session(): Promise<MysqlSession> {
     if (this.#broken) {
       await this.close()
-      await this.open()
+      try {
+        await this.open()
+      } catch (err) {
+        throw new ConnectionError(`the connection to the ${this.place} was lost and cannot be reopened: ${messageOf(err)}`, { cause: err })
+      }
     }
     if (!this.#session) throw new Error('MysqlConnection used before open()')
     return this.#session

@@ -1,7 +1,7 @@
 import pg from 'pg'
 import Cursor from 'pg-cursor'
 import type { ConnectionOptions } from '../endpoint.js'
-import { type FailureKind, SinkWriteError } from '../errors.js'
+import { ConnectionError, type FailureKind, messageOf, SinkWriteError } from '../errors.js'
 import type { ColumnInfo, LogicalType, Row, TableSchema } from '../types.js'
 import { narrowInteger, textLength, utcTimestamp } from '../values.js'
 import type { SqlConnection } from './sql/sql-source.js'
@@ -214,19 +214,21 @@ export class PgConnection implements SqlConnection {
   readonly spelling = pgSpelling
   #client?: pg.Client
   #broken = false
+  #database = ''
 
   constructor(readonly config: pg.ClientConfig) {}
 
   get place(): string {
-    return `postgres database \`${this.#client?.database ?? this.config.database ?? ''}\``
+    return `postgres database \`${this.#database}\``
   }
 
   async open(): Promise<void> {
-    this.#broken = false
     const client = new pg.Client(this.config)
     client.on('error', () => (this.#broken = true))
     await client.connect()
+    this.#broken = false
     this.#client = client
+    this.#database = client.database ?? ''
   }
 
   /** Whether the connection was lost; the next `client()` opens a new one. */
@@ -238,10 +240,15 @@ export class PgConnection implements SqlConnection {
     this.#broken = true
   }
 
+  /** The client; a broken connection is reopened first, and one that cannot be is a `ConnectionError`. */
   async client(): Promise<pg.Client> {
     if (this.#broken) {
       await this.close()
-      await this.open()
+      try {
+        await this.open()
+      } catch (err) {
+        throw new ConnectionError(`the connection to the ${this.place} was lost and cannot be reopened: ${messageOf(err)}`, { cause: err })
+      }
     }
     if (!this.#client) throw new Error('PgConnection used before open()')
     return this.#client
