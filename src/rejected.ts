@@ -1,11 +1,18 @@
 import { appendFile, mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { messageOf } from './errors.js'
+import { Scrubber } from './scrub.js'
 
-/** Rows the target refused, one JSON line each: `{ key, error, row }`. Created on the first one. */
+/**
+ * Rows the target refused, one JSON line each: `{ key, error, row }`. Created on the first one.
+ * The error is scrubbed like a log line; the key and row, which are data, only of the run's secrets.
+ */
 export class RejectedRows {
   #count = 0
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    readonly scrubber = new Scrubber(),
+  ) {}
 
   get count(): number {
     return this.#count
@@ -13,8 +20,8 @@ export class RejectedRows {
 
   async add(key: unknown, error: unknown, row: unknown): Promise<void> {
     if (this.#count++ === 0) await mkdir(dirname(this.file), { recursive: true })
-    const line = JSON.stringify({ key, error: messageOf(error), row }, jsonSafe)
-    await appendFile(this.file, line + '\n')
+    const line = JSON.stringify({ key, error: this.scrubber.scrub(messageOf(error)), row }, jsonSafe)
+    await appendFile(this.file, this.scrubber.known(line) + '\n')
   }
 }
 

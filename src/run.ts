@@ -6,6 +6,7 @@ import { type ProgressFactory, progressBar, progressLines } from './progress.js'
 import { RejectedRows } from './rejected.js'
 import { buildReport, type RunStatus, totals, writeReport } from './report.js'
 import type { ResolvedPipeline } from './resolve.js'
+import { Scrubber } from './scrub.js'
 import { runTable, type TableResult } from './run-table.js'
 import type { MigrationStats } from './stats.js'
 import { runStep, type StepFunctionKind } from './steps.js'
@@ -48,14 +49,17 @@ export async function runPipeline(
   const first = pipeline.tables[0]!
   const started = Date.now()
   const runStamp = stamp(new Date(started))
+  // Before any connection opens: whatever a driver says later, these never reach a file or the console.
+  const scrubber = Scrubber.for(pipeline.tables)
   const { logger, file: logFile } = createLogger({
     pipeline: pipeline.name,
     logDir: first.logDir,
     level: first.logLevel,
     console: options.console ?? false,
     stamp: runStamp,
+    scrub: scrubber.scrub,
   })
-  const rejected = new RejectedRows(join(first.reportDir, `${pipeline.name}-${runStamp}.rejected.jsonl`))
+  const rejected = new RejectedRows(join(first.reportDir, `${pipeline.name}-${runStamp}.rejected.jsonl`), scrubber)
   const progress = options.progress ?? (options.console && process.stdout.isTTY ? progressBar : progressLines)
   const env = { logger, rejected, progress, validateOnly: options.validateOnly ?? false }
   const results: TableResult[] = []
@@ -76,6 +80,8 @@ export async function runPipeline(
     logger.error(error.message)
   }
   for (const table of pipeline.tables.slice(results.length)) results.push(notRun(table))
+  for (const r of results) scrubber.error(r.error)
+  scrubber.error(error)
   const status: RunStatus = error
     ? 'FAILED'
     : results.some((r) => r.status === 'VALIDATION_FAILED')
@@ -93,7 +99,7 @@ export async function runPipeline(
     rejectedRowsFile: rejected.count > 0 ? rejected.file : undefined,
   })
   const reportFile = join(first.reportDir, `${pipeline.name}-${runStamp}.json`)
-  await writeReport(reportFile, report)
+  await writeReport(reportFile, report, scrubber.scrub)
   if (results.length > 1) logTables(logger, results, stats)
   logger.info(
     `${status}: ${stats.migrated} migrated, ${stats.skipped} skipped, ${stats.failed} failed of ${stats.total} in ${report.summary.time} (${report.summary.speed}); report ${reportFile}`,
