@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { z } from 'zod'
 import { ConfigError } from './errors.js'
 import { engineOf, knownEngines } from './engines/registry.js'
+import { redact } from './redact.js'
 import type { Sink, WriteMode } from './sink.js'
 import type { ConnectionOptions, Endpoint } from './endpoint.js'
 import type { Filter, Source } from './source.js'
@@ -235,6 +236,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (setting === 'sourceTable' && 'input' in issue && issue.input === undefined) {
     return "  `sourceTable` or `tables` is needed: name the table to read (`sourceTable: 'users'`) or list the tables (`tables: ['users', 'orders']`)"
   }
-  const got = 'input' in issue && typeof issue.input !== 'function' ? ` (got ${JSON.stringify(issue.input)})` : ''
+  // Redacted: a bad `source` URL or a misplaced password must not be printed back.
+  const input = 'input' in issue ? redact(issue.input, String(issue.path.at(-1) ?? '')) : undefined
+  const got = 'input' in issue && typeof issue.input !== 'function' ? ` (got ${JSON.stringify(input)})` : ''
   return `  setting \`${setting}\`: ${issue.message}${got}`
 }

@@ -3,17 +3,22 @@ import { appendFile, mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { createInterface } from 'node:readline'
 import { messageOf } from './errors.js'
+import { Scrubber } from './scrub.js'
 
 /**
  * Rows the target refused, one JSON line each: `{ table, key, error, row }`, created on the first
  * one. Writes are queued, so that parallel workers refusing rows at the same moment neither race to
- * create the folder nor interleave their lines.
+ * create the folder nor interleave their lines. The error is scrubbed like a log line; the key and
+ * row, which are data, only of the run's secrets.
  */
 export class RejectedRows {
   #count = 0
   #queue: Promise<void> = Promise.resolve()
 
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    readonly scrubber = new Scrubber(),
+  ) {}
 
   get count(): number {
     return this.#count
@@ -21,10 +26,10 @@ export class RejectedRows {
 
   add(table: string, key: unknown, error: unknown, row: unknown): Promise<void> {
     const first = this.#count++ === 0
-    const line = JSON.stringify({ table, key, error: messageOf(error), row }, jsonSafe) + '\n'
+    const line = JSON.stringify({ table, key, error: this.scrubber.scrub(messageOf(error)), row }, jsonSafe)
     this.#queue = this.#queue.then(async () => {
       if (first) await mkdir(dirname(this.file), { recursive: true })
-      await appendFile(this.file, line)
+      await appendFile(this.file, this.scrubber.known(line) + '\n')
     })
     return this.#queue
   }

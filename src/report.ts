@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { ResolvedSettings } from './config.js'
-import { redact } from './redact.js'
+import { redact, redactText } from './redact.js'
+import type { Scrub } from './scrub.js'
 import type { TableResult, TableStatus } from './outcome.js'
 import type { MigrationStats } from './stats.js'
 import type { ValidationResult } from './validate.js'
@@ -106,7 +107,8 @@ export function totals(results: readonly TableResult[], started: number, ended: 
   }
 }
 
-export async function writeReport(file: string, report: Report): Promise<void> {
+/** Writes the report; `scrub` (the run's `Scrubber`) cleans its text, error messages included. */
+export async function writeReport(file: string, report: Report, scrub: Scrub = redactText): Promise<void> {
   await mkdir(dirname(file), { recursive: true })
-  await writeFile(file, JSON.stringify(report, null, 2) + '\n')
+  await writeFile(file, scrub(JSON.stringify(report, null, 2)) + '\n')
 }

@@ -8,6 +8,7 @@ import { buildReport, type RunStatus, totals, writeReport } from './report.js'
 import type { ResolvedPipeline } from './resolve.js'
 import type { TableResult } from './outcome.js'
 import { runTable } from './run-table.js'
+import { Scrubber } from './scrub.js'
 import type { MigrationStats } from './stats.js'
 import { runStep, type StepFunctionKind } from './steps.js'
 import type { ValidationResult } from './validate.js'
@@ -49,14 +50,17 @@ export async function runPipeline(
   const first = pipeline.tables[0]!
   const started = Date.now()
   const runStamp = stamp(new Date(started))
+  // Before any connection opens: whatever a driver says later, these never reach a file or the console.
+  const scrubber = Scrubber.for(pipeline.tables)
   const { logger, file: logFile } = createLogger({
     pipeline: pipeline.name,
     logDir: first.logDir,
     level: first.logLevel,
     console: options.console ?? false,
     stamp: runStamp,
+    scrub: scrubber.scrub,
   })
-  const rejected = new RejectedRows(join(first.reportDir, `${pipeline.name}-${runStamp}.rejected.jsonl`))
+  const rejected = new RejectedRows(join(first.reportDir, `${pipeline.name}-${runStamp}.rejected.jsonl`), scrubber)
   const progress = options.progress ?? (options.console && process.stdout.isTTY ? progressBar : progressLines)
   const env = { logger, rejected, progress, validateOnly: options.validateOnly ?? false }
   const results: TableResult[] = []
@@ -77,6 +81,8 @@ export async function runPipeline(
     logger.error(error.message)
   }
   for (const table of pipeline.tables.slice(results.length)) results.push(notRun(table))
+  for (const r of results) scrubber.error(r.error)
+  scrubber.error(error)
   const status: RunStatus = error ? 'FAILED' : worst(results)
   const stats = results.length === 1 && results[0]!.status !== 'NOT_RUN' ? results[0]!.stats : totals(results, started, Date.now())
   const report = buildReport({
@@ -91,7 +97,7 @@ export async function runPipeline(
     rejectedRowsFile: rejected.count > 0 ? rejected.file : undefined,
   })
   const reportFile = join(first.reportDir, `${pipeline.name}-${runStamp}.json`)
-  await writeReport(reportFile, report)
+  await writeReport(reportFile, report, scrubber.scrub)
   if (results.length > 1) logTables(logger, results, stats, env.validateOnly)
   const done = env.validateOnly
     ? `validated ${results.filter((r) => r.validation).length} table(s) in ${report.summary.time}`

@@ -77,7 +77,7 @@ if (withPostgres) {
       `CREATE TABLE "${run}_dst0" (id integer PRIMARY KEY, name text NOT NULL, qty integer CHECK (qty < 95))`,
     )
     const options = {
-      dialect: 'postgres',
+      engine: 'postgres',
       host: pg.hostname,
       port: Number(pg.port || 5432),
       user: pg.username || 'postgres',

@@ -1,4 +1,7 @@
+import { inspect } from 'node:util'
 import { ConfigError, ConnectionError, CheckpointError, FerryError, MissingTableError } from '../errors.js'
+import { redactText } from '../redact.js'
+import { Scrubber } from '../scrub.js'
 import { resolvePipeline, runPipeline } from '../run.js'
 import { parseCli, usage } from './args.js'
 import { listPipelines, loadPipeline, pipelinesDir } from './pipelines.js'
@@ -21,16 +24,22 @@ async function main(argv: string[]): Promise<number> {
     return 0
   }
   const { name, pipeline } = await loadPipeline(args.pipeline)
-  const resolved = resolvePipeline(name, pipeline, args.overrides, args.only)
-  if (args.dryRun || args.check) {
-    const first = resolved.tables[0]!
-    const { logger } = createLogger({ pipeline: name, logDir: first.logDir, level: first.logLevel, console: true, stamp: stamp() })
-    await (args.dryRun ? dryRun(resolved, logger) : check(resolved, logger))
-    return 0
+  // From the file as written, so that settings that fail validation are scrubbed from what is printed too.
+  const scrubber = Scrubber.for([pipeline, args.overrides])
+  try {
+    const resolved = resolvePipeline(name, pipeline, args.overrides, args.only)
+    if (args.dryRun || args.check) {
+      const first = resolved.tables[0]!
+      const { logger } = createLogger({ pipeline: name, logDir: first.logDir, level: first.logLevel, console: true, stamp: stamp(), scrub: scrubber.scrub })
+      await (args.dryRun ? dryRun(resolved, logger) : check(resolved, logger))
+      return 0
+    }
+    const result = await runPipeline(resolved, { console: true, validateOnly: args.validateOnly })
+    if (result.error) return isBadInput(result.error) ? 2 : 1
+    return result.status === 'SUCCESS' || result.status === 'SUCCESS_WITH_REJECTS' ? 0 : 1
+  } catch (err) {
+    throw scrubber.error(err)
   }
-  const result = await runPipeline(resolved, { console: true, validateOnly: args.validateOnly })
-  if (result.error) return isBadInput(result.error) ? 2 : 1
-  return result.status === 'SUCCESS' || result.status === 'SUCCESS_WITH_REJECTS' ? 0 : 1
 }
 
 function isBadInput(err: unknown): boolean {
@@ -48,8 +57,8 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     const message = err instanceof Error ? err.message : String(err)
-    console.error(`ferry: ${message}`)
-    if (!(err instanceof FerryError)) console.error(err)
+    console.error(`ferry: ${redactText(message)}`)
+    if (!(err instanceof FerryError)) console.error(redactText(inspect(err)))
     process.exitCode = isBadInput(err) ? 2 : 1
   },
 )
