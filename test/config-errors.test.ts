@@ -132,3 +132,11 @@ export default definePipeline({
   t.regex(output, /no_such_key_column/, 'the bad key of the third table')
   t.regex(output, /no_such_filter_column/, 'the bad filter of the fourth table')
 })
+
+test('a malformed mysql URL is bad input that names it, its password redacted', async (t) => {
+  const dir = tempDir()
+  const result = await runPipeline(testSettings(dir, { source: itemsDb(join(dir, 'source.db'), range(1, 5)), target: 'mysql://u:s3cr3t@[::1/db', sourceTable: 'items' }))
+  t.is(result.error?.name, 'ConfigError')
+  t.regex(result.error?.message ?? '', /`mysql:\/\/u:\*\*\*@\[::1\/db` is not a valid mysql URL/)
+  t.notRegex(result.error?.message ?? '', /s3cr3t/)
+})

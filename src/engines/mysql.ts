@@ -3,6 +3,7 @@ import type { ConnectionOptions } from '../endpoint.js'
 import { ConfigError, type FailureKind, SinkWriteError } from '../errors.js'
 import type { ColumnInfo } from '../types.js'
 import { jsonText, naiveTimestamp, utcTimestamp } from '../values.js'
+import { redactUrl } from '../redact.js'
 import { quoteWith, type SqlSpelling } from './sql/spelling.js'
 
 /**
@@ -31,7 +32,12 @@ export function mysqlOptions(connection: string | ConnectionOptions): mysql.Conn
     const { engine: _, ...options } = connection
     return { ...(options as mysql.ConnectionOptions), ...exact }
   }
-  const url = new URL(connection)
+  let url: URL
+  try {
+    url = new URL(connection)
+  } catch {
+    throw new ConfigError(`\`${redactUrl(connection)}\` is not a valid mysql URL (mysql://user:password@host:3306/database)`)
+  }
   const database = decodeURIComponent(url.pathname.slice(1))
   if (!url.hostname) throw new ConfigError(`mysql URL \`${url.protocol}//…\` names no host`)
   return {
