@@ -7,8 +7,8 @@ import { naiveTimestamp, utcTimestamp } from './values.js'
  * any byte: equality without asking any database how it sorts or compares.
  */
 export function keyId(tuple: KeyTuple, columns: readonly Pick<ColumnInfo, 'type'>[]): string {
-  if (tuple.length === 1) return canonical(tuple[0], columns[0]!)
-  return tuple.map((v, i) => canonical(v, columns[i]!)).join('\u0001')
+  // JSON keeps the parts apart whatever characters they hold, and NULL apart from any text.
+  return JSON.stringify(tuple.map((v, i) => (v === null || v === undefined ? null : canonical(v, columns[i]!))))
 }
 
 /**

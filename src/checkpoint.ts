@@ -87,7 +87,7 @@ export class Checkpoint {
     this.#enabled = options.enabled
     this.#planWritten = options.planWritten ?? false
     this.#partitions = state.partitions
-    this.#counts = state.counts
+    this.#counts = { ...state.counts }
     this.#meta = {
       pipeline: state.pipeline,
       table: state.table,
@@ -161,19 +161,24 @@ export class Checkpoint {
     await this.save()
   }
 
-  /** Records a committed batch: the partition now stands at `position`. */
+  /**
+   * Records a committed batch: the partition now stands at `position`, and the counts the file
+   * keeps (those of the batches its positions cover) grow by the batch's.
+   */
   committed(index: number, position: Json, sourceRows: number, counts: Counts): void {
     const p = this.#partition(index)
     p.position = position
     p.committed += sourceRows
     p.replayLeft = Math.max(0, p.replayLeft - sourceRows)
-    this.#counts = counts
+    this.#counts.migrated += counts.migrated
+    this.#counts.failed += counts.failed
+    this.#counts.skipped += counts.skipped
+    this.#counts.filtered += counts.filtered
   }
 
-  async complete(index: number, counts: Counts): Promise<void> {
+  async complete(index: number): Promise<void> {
     this.#open.delete(index)
     this.#markDone(index)
-    this.#counts = counts
     await this.save()
   }
 

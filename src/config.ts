@@ -204,6 +204,11 @@ export function resolveSettings(
     )
   }
   const s = parsed.data
+  if (s.resume && !s.checkpoints) {
+    throw new ConfigError(
+      `pipeline \`${name}\`${options.where ? ` ${options.where}` : ''}: \`resume\` needs \`checkpoints\` (a run without them can neither continue a checkpoint nor keep it true)`,
+    )
+  }
   if (s.maxRejectedRows !== undefined && s.onRejectedRow !== 'skip') {
     throw new ConfigError(
       `pipeline \`${name}\`${options.where ? ` ${options.where}` : ''}: setting \`maxRejectedRows\` needs \`onRejectedRow: 'skip'\` (refused rows are set aside up to it); with 'fail' the first refused row stops the run`,
@@ -231,7 +236,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     return `  unknown setting ${issue.keys.map((k) => `\`${k}\``).join(', ')}; allowed settings: ${allowed}`
   }
   if (issue.code === 'invalid_union' && (setting === 'source' || setting === 'target')) {
-    return `  setting \`${setting}\`: expected a URL whose scheme is one of ${knownEngines.join(', ')}, connection options with an \`engine\`, or a factory function`
+    const renamed = 'input' in issue && typeof issue.input === 'object' && issue.input !== null && 'dialect' in issue.input
+    return `  setting \`${setting}\`: expected a URL whose scheme is one of ${knownEngines.join(', ')}, connection options with an \`engine\`, or a factory function${renamed ? ' (connection options name their database with `engine`, no longer `dialect`)' : ''}`
   }
   if (setting === 'sourceTable' && 'input' in issue && issue.input === undefined) {
     return "  `sourceTable` or `tables` is needed: name the table to read (`sourceTable: 'users'`) or list the tables (`tables: ['users', 'orders']`)"

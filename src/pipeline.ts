@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises'
 import { coalesce } from '../transforms/batch.js'
 import { checkpointTap } from '../transforms/checkpoint-tap.js'
 import { mapRows } from '../transforms/map-rows.js'
-import { type WriteEvents, writeBatches } from '../transforms/write.js'
+import { InFlight, type WriteEvents, writeBatches } from '../transforms/write.js'
 import type { Checkpoint } from './checkpoint.js'
 import type { ResolvedSettings } from './config.js'
 import { checkedPages, type Keys } from './key-check.js'
@@ -57,6 +57,35 @@ export async function runPartition(
   if (ctx.keys.checkWhileReading) pages = checkedPages(pages, s.sourceTable, ctx.keys)
   // A Readable, not the bare generator: it reads the next page while the sink writes this one.
   const readable: AsyncIterable<Page> = Readable.from(pages, { objectMode: true, highWaterMark: 2 })
+  const stop = new AbortController()
+  const stopWith = () => stop.abort(signal?.reason)
+  signal?.addEventListener('abort', stopWith, { once: true })
+  const inFlight = new InFlight()
+  try {
+    await runStages(ctx, conn, index, worker, readable, stop.signal, inFlight)
+  } catch (err) {
+    // No retry may start once a stage failed, and the write in flight ends before the caller
+    // closes its connection: otherwise it would be retried on a reopened one after the run ended.
+    stop.abort(err)
+    await inFlight.settled()
+    throw err
+  } finally {
+    signal?.removeEventListener('abort', stopWith)
+  }
+  await checkpoint.complete(index)
+}
+
+async function runStages(
+  ctx: RunContext,
+  conn: Connections,
+  index: number,
+  worker: number,
+  readable: AsyncIterable<Page>,
+  signal: AbortSignal,
+  inFlight: InFlight,
+): Promise<void> {
+  const s = ctx.settings
+  const checkpoint = ctx.checkpoint
   await pipeline(
     readable,
     mapRows(s.transform, ctx.writtenColumns),
@@ -69,14 +98,16 @@ export async function runPartition(
       retryDelay: s.retryDelay,
       skipExisting: s.skipExisting,
       stats: ctx.stats,
+      worker,
       events: ctx.events,
       lease: {
         replaying: () => checkpoint.replaying(index),
         beforeCommit: (rows) => checkpoint.beforeCommit(index, rows),
       },
+      signal,
+      inFlight,
     }),
-    checkpointTap(checkpoint, index, ctx.stats, worker),
+    checkpointTap(checkpoint, index),
     { signal },
   )
-  await checkpoint.complete(index, ctx.stats.counts())
 }

@@ -82,13 +82,13 @@ export class Stats {
     return this.migrated + this.failed + this.skipped
   }
 
-  counts(): Counts {
-    return {
-      migrated: this.migrated,
-      failed: this.failed,
-      skipped: this.skipped,
-      filtered: this.filtered,
-    }
+  /** Adds a committed batch's rows, written by `worker`. */
+  committed(counts: Counts, worker: number): void {
+    this.migrated += counts.migrated
+    this.failed += counts.failed
+    this.skipped += counts.skipped
+    this.filtered += counts.filtered
+    this.workers[worker] = (this.workers[worker] ?? 0) + counts.migrated
   }
 
   restore(counts: Counts): void {

@@ -67,3 +67,13 @@ test('overrides are validated like the file', (t) => {
   t.is(resolvePipeline('p', p, { strategy: 'parallel' }).tables[0]!.strategy, 'parallel')
   t.throws(() => resolvePipeline('p', p, { batchSize: -5 }), { message: /batchSize/ })
 })
+
+test('connection options with the old `dialect` get a hint that it is now `engine`', (t) => {
+  const err = t.throws(() => resolvePipeline('p', { ...base, target: { dialect: 'mysql', host: 'h' } } as never), { instanceOf: ConfigError })
+  t.regex(err!.message, /setting `target`: .*no longer `dialect`/)
+})
+
+test('resume without checkpoints is refused: it could not keep the checkpoint true', (t) => {
+  const err = t.throws(() => resolvePipeline('p', { ...base, resume: true, checkpoints: false }), { instanceOf: ConfigError })
+  t.regex(err!.message, /`resume` needs `checkpoints`/)
+})

@@ -5,11 +5,12 @@ import { KeyError } from '../src/key-check.js'
 import { runPipeline } from '../src/run.js'
 import { exec, query, tempDir, testSettings } from './helpers.js'
 import { runChild } from './kill-helpers.js'
-import { pgQuery, requireServers, servers } from './servers.js'
+import { mysqlQuery, pgQuery, requireServers, servers } from './servers.js'
 import { failingAfter } from './sink-faults.js'
 
 // Asked before any test is declared: ava wants every declaration in one go.
 const withPostgres = await requireServers('postgres')
+const withMysql = await requireServers('mysql')
 
 /** A link table keyed (order_id, line): 100 orders of 30 lines. */
 function orderLines(file: string): string {
@@ -120,6 +121,42 @@ if (withPostgres) {
       t.deepEqual(query(target, 'SELECT COUNT(*) AS n FROM (SELECT DISTINCT day, at, sensor FROM readings)'), [{ n: 3000 }])
     } finally {
       await pgQuery(`DROP TABLE ${table}`)
+    }
+  })
+}
+
+if (withMysql) {
+  test('mysql: a duplicate asserted key stops the run with nothing committed after it reports FAILED, and the process is left idle', async (t) => {
+    const dir = tempDir()
+    const table = `keysdup_${process.pid}_${Date.now().toString(36)}`
+    await mysqlQuery(
+      `CREATE TABLE ${table} (id INT PRIMARY KEY, a INT NOT NULL, b INT NOT NULL)`,
+      `INSERT INTO ${table} SELECT seq, seq DIV 10, seq % 10 FROM seq_1_to_2000`,
+      `UPDATE ${table} SET a = 48, b = 4 WHERE id = 485`,
+      `CREATE VIEW ${table}_v AS SELECT a, b, id FROM ${table}`,
+    )
+    try {
+      const result = await runPipeline(
+        testSettings(dir, {
+          source: servers.mysql,
+          target: servers.mysql,
+          sourceTable: `${table}_v`,
+          targetTable: `${table}_copy`,
+          primaryKey: ['a', 'b'],
+          assertUniqueKey: true,
+          batchSize: 97,
+          retryDelay: 300,
+        }),
+      )
+      t.is(result.status, 'FAILED')
+      t.regex(result.error?.message ?? '', /two rows with key \(48, 4\)/)
+      const count = async () => Number((await mysqlQuery<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}_copy`))[0]!.n)
+      const atEnd = await count()
+      t.is(atEnd, result.stats.migrated, 'the report counts what the target holds')
+      await new Promise((done) => setTimeout(done, 1000))
+      t.is(await count(), atEnd, 'no write was retried on a new connection after the run ended')
+    } finally {
+      await mysqlQuery(`DROP VIEW IF EXISTS ${table}_v`, `DROP TABLE IF EXISTS ${table}`, `DROP TABLE IF EXISTS ${table}_copy`)
     }
   })
 }

@@ -24,6 +24,7 @@ if (await requireServers('postgres')) {
         i char(3), j varchar(10), k text, l date, m timestamp, n timestamptz, o json, p jsonb, q bytea, r uuid,
         s interval, u int4[], v ${run}_money, PRIMARY KEY (c, b))`,
       `CREATE UNIQUE INDEX ON "${table}" (j, a)`,
+      `CREATE UNIQUE INDEX ON "${table}" (l) INCLUDE (m)`,
       `CREATE UNIQUE INDEX ON "${table}" (k) WHERE k <> ''`,
       `CREATE UNIQUE INDEX ON "${table}" (lower(k))`,
     )
@@ -57,7 +58,7 @@ if (await requireServers('postgres')) {
       v: ['decimal', 5, 2, true],
     })
     t.deepEqual(schema.primaryKey, ['c', 'b'])
-    t.deepEqual(schema.uniqueKeys, [['c', 'b'], ['j', 'a']], 'partial and expression indexes do not make columns unique')
+    t.deepEqual(schema.uniqueKeys, [['c', 'b'], ['j', 'a'], ['l']], 'partial and expression indexes do not make columns unique, nor INCLUDE')
     t.is(schema.columns.find((c) => c.name === 'j')!.nativeType, 'character varying(10)')
   })
 

@@ -36,7 +36,7 @@ test('credentials never reach the report', (t) => {
   t.is(redactUrl('postgres://app:s3cret@db:5432/prod'), 'postgres://app:***@db:5432/prod')
   t.is(redactUrl('mysql://root@localhost/db'), 'mysql://root@localhost/db')
   t.deepEqual(
-    redact({ source: 'postgres://u:p@h/d', target: { dialect: 'mysql', user: 'u', password: 'p' }, transform: function upper() {} }),
-    { source: 'postgres://u:***@h/d', target: { dialect: 'mysql', user: 'u', password: '***' }, transform: '[function upper]' },
+    redact({ source: 'postgres://u:p@h/d', target: { engine: 'mysql', user: 'u', password: 'p' }, transform: function upper() {} }),
+    { source: 'postgres://u:***@h/d', target: { engine: 'mysql', user: 'u', password: '***' }, transform: '[function upper]' },
   )
 })

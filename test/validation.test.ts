@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import test from 'ava'
 import { runPipeline } from '../src/run.js'
-import { canonical } from '../src/canonical.js'
+import { canonical, keyId } from '../src/canonical.js'
 import { exec, itemsDb, range, tempDir, testSettings } from './helpers.js'
 
 test('validation names the keys that are missing, extra or different', async (t) => {
@@ -45,4 +45,11 @@ test('canonical values agree across the forms drivers return', (t) => {
   t.is(canonical('{"b":1,"a":[2]}', { type: 'json' }), canonical({ a: [2], b: 1 }, { type: 'json' }))
   t.is(canonical(Buffer.from('hi'), { type: 'bytes' }), '6869')
   t.not(canonical('', { type: 'text' }), canonical(null, { type: 'text' }))
+})
+
+test('key ids keep composite keys and NULL apart whatever characters the values hold', (t) => {
+  const text = [{ type: 'text' }, { type: 'text' }] as const
+  t.not(keyId(['a\u0001b', 'c'], text), keyId(['a', 'b\u0001c'], text))
+  t.not(keyId([null], text), keyId(['\u0000'], text))
+  t.is(keyId([5n, 'x'], [{ type: 'bigint' }, { type: 'text' }]), keyId([5, 'x'], [{ type: 'bigint' }, { type: 'text' }]))
 })

@@ -23,10 +23,34 @@ export interface WriterContext {
   /** Milliseconds before the first retry; doubles each time. */
   readonly retryDelay: number
   readonly skipExisting: boolean
-  /** Where write failures are counted. */
+  /** Where committed rows and write failures are counted. */
   readonly stats: Stats
+  /** The worker writing, for the rows-per-worker count. */
+  readonly worker: number
   readonly events: WriteEvents
   readonly lease: PartitionLease
+  /** Stops retries once the partition's pipeline has failed. */
+  readonly signal: AbortSignal
+  /** Tracks the write in flight, so that a failed pipeline can wait for it to settle. */
+  readonly inFlight: InFlight
+}
+
+/**
+ * The batch being written. When another stage fails, `pipeline()` rejects at once while a COMMIT
+ * may still be on its way; the run waits for the batch to be written and counted before it closes
+ * the connection and reports.
+ */
+export class InFlight {
+  #current: Promise<unknown> = Promise.resolve()
+
+  track<T>(write: Promise<T>): Promise<T> {
+    this.#current = write.catch(() => undefined)
+    return write
+  }
+
+  async settled(): Promise<void> {
+    await this.#current
+  }
 }
 
 /** What the writer reports as it goes; `rejected` throws when the run must stop. */
@@ -62,17 +86,26 @@ export interface Committed {
 export function writeBatches(ctx: WriterContext) {
   return async function* (batches: AsyncIterable<Batch>): AsyncGenerator<Committed> {
     for await (const batch of batches) {
-      let rows = batch.rows
-      if (ctx.skipExisting && rows.length > 0) rows = await withoutExisting(ctx, rows)
-      const filtered = batch.sourceRows - batch.rows.length
-      const existing = batch.rows.length - rows.length
-      const kind: WriteKind = ctx.mode === 'upsert' || ctx.lease.replaying() ? 'upsert' : 'insert'
-      await ctx.lease.beforeCommit(batch.sourceRows)
-      const written = rows.length > 0 ? await writeOrIsolate(ctx, rows, kind) : 0
-      const failed = rows.length - written
-      yield { position: batch.position, sourceRows: batch.sourceRows, written, filtered, existing, failed }
+      // Once the partition failed elsewhere, no new batch starts: stages may still hold some.
+      ctx.signal.throwIfAborted()
+      yield await ctx.inFlight.track(writeBatch(ctx, batch))
     }
   }
+}
+
+/** Writes one batch and counts it once committed. */
+async function writeBatch(ctx: WriterContext, batch: Batch): Promise<Committed> {
+  let rows = batch.rows
+  if (ctx.skipExisting && rows.length > 0) rows = await withoutExisting(ctx, rows)
+  const filtered = batch.sourceRows - batch.rows.length
+  const existing = batch.rows.length - rows.length
+  const kind: WriteKind = ctx.mode === 'upsert' || ctx.lease.replaying() ? 'upsert' : 'insert'
+  await ctx.lease.beforeCommit(batch.sourceRows)
+  const written = rows.length > 0 ? await writeOrIsolate(ctx, rows, kind) : 0
+  const failed = rows.length - written
+  // Counted here, not by the stage after: a run that fails meanwhile still counts this batch.
+  ctx.stats.committed({ migrated: written, failed, skipped: filtered + existing, filtered }, ctx.worker)
+  return { position: batch.position, sourceRows: batch.sourceRows, written, filtered, existing, failed }
 }
 
 function keyColumns(target: WriteTarget): ColumnInfo[] {
@@ -125,7 +158,21 @@ async function splitAndWrite(ctx: WriterContext, rows: Row[], kind: WriteKind): 
 
 async function writeWithRetry(ctx: WriterContext, rows: Row[], kind: WriteKind): Promise<void> {
   const failures: { resolved: number }[] = []
-  await pRetry(() => ctx.sink.write(ctx.target, rows, kind), {
+  let attempt: Promise<void> | undefined
+  try {
+    await pRetry(() => (attempt = ctx.sink.write(ctx.target, rows, kind)), retryOptions(ctx, rows, failures))
+  } catch (err) {
+    // Stopped from outside (p-retry gives up at once): the attempt under way, if any, still
+    // decides whether the batch is in the target, and a committed batch must be counted.
+    const committed = ctx.signal.aborted && attempt !== undefined && (await attempt.then(() => true, () => false))
+    if (!committed) throw err
+  }
+  for (const failure of failures) failure.resolved += 1
+}
+
+function retryOptions(ctx: WriterContext, rows: Row[], failures: { resolved: number }[]): Parameters<typeof pRetry>[1] {
+  return {
+    signal: ctx.signal,
     retries: ctx.maxRetries,
     factor: 2,
     minTimeout: ctx.retryDelay,
@@ -133,7 +180,7 @@ async function writeWithRetry(ctx: WriterContext, rows: Row[], kind: WriteKind):
     randomize: false,
     shouldRetry: ({ error }) => ctx.sink.classify(error) === 'transient',
     onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-      if (ctx.sink.classify(error) !== 'transient') return
+      if (ctx.signal.aborted || ctx.sink.classify(error) !== 'transient') return
       failures.push(
         ctx.stats.addError({
           message: messageOf(error),
@@ -145,6 +192,5 @@ async function writeWithRetry(ctx: WriterContext, rows: Row[], kind: WriteKind):
       )
       ctx.events.attemptFailed(error, attemptNumber, retriesLeft, rows.length)
     },
-  })
-  for (const failure of failures) failure.resolved += 1
+  }
 }

@@ -15,6 +15,7 @@ export class MysqlConnection implements SqlConnection {
   readonly spelling = mysqlSpelling
   #session?: MysqlSession
   #broken = false
+  #closed = false
 
   constructor(readonly options: mysql.ConnectionOptions) {}
 
@@ -25,16 +26,22 @@ export class MysqlConnection implements SqlConnection {
   async open(): Promise<void> {
     this.#session = await connectMysql(this.options, () => (this.#broken = true))
     this.#broken = false
+    this.#closed = false
   }
 
   markBroken(): void {
     this.#broken = true
   }
 
-  /** The session; a broken connection is reopened first, and one that cannot be is a `ConnectionError`. */
+  /**
+   * The session; a broken connection is reopened first, and one that cannot be is a
+   * `ConnectionError`. After `close()` there is none: a write still retrying then fails instead
+   * of committing on a new connection after the run ended.
+   */
   async session(): Promise<MysqlSession> {
+    if (this.#closed) throw new Error(`the connection to the ${this.place} is closed`)
     if (this.#broken) {
-      await this.close()
+      await this.#end()
       try {
         await this.open()
       } catch (err) {
@@ -64,6 +71,11 @@ export class MysqlConnection implements SqlConnection {
   }
 
   async close(): Promise<void> {
+    this.#closed = true
+    await this.#end()
+  }
+
+  async #end(): Promise<void> {
     const session = this.#session
     this.#session = undefined
     await session?.conn.end().catch(() => session.conn.destroy())

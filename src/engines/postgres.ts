@@ -34,7 +34,7 @@ export const pgTypes: pg.CustomTypesConfig = {
 // Session settings the parsers above rely on: UTC output for timestamptz, ISO dates, hex bytea.
 const sessionOptions = '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c bytea_output=hex -c extra_float_digits=1'
 
-/** A pg client config from a `postgres://` URL or `{ dialect: 'postgres', host, … }` options. */
+/** A pg client config from a `postgres://` URL or `{ engine: 'postgres', host, … }` options. */
 export function pgConfig(connection: string | ConnectionOptions): pg.ClientConfig {
   const base: pg.ClientConfig =
     typeof connection === 'string'
@@ -130,13 +130,14 @@ export async function describeTable(client: pg.ClientBase, table: string): Promi
 }
 
 // Unique indexes over plain columns (no expression, no predicate): the primary key, unique
-// constraints and unique indexes, each a set of columns no two rows share.
+// constraints and unique indexes, each a set of columns no two rows share. Only key columns
+// count: INCLUDE columns (past indnkeyatts) are carried, not unique.
 const uniqueKeysSql = `
 SELECT json_agg(a.attname ORDER BY k.ord) AS columns
 FROM pg_index i
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
-CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+CROSS JOIN LATERAL unnest((i.indkey::int2[])[0:i.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, ord)
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
 WHERE c.relname = $1 AND n.nspname = current_schema() AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
 GROUP BY i.indexrelid, i.indisprimary
@@ -214,6 +215,7 @@ export class PgConnection implements SqlConnection {
   readonly spelling = pgSpelling
   #client?: pg.Client
   #broken = false
+  #closed = false
   #database = ''
 
   constructor(readonly config: pg.ClientConfig) {}
@@ -227,6 +229,7 @@ export class PgConnection implements SqlConnection {
     client.on('error', () => (this.#broken = true))
     await client.connect()
     this.#broken = false
+    this.#closed = false
     this.#client = client
     this.#database = client.database ?? ''
   }
@@ -240,10 +243,15 @@ export class PgConnection implements SqlConnection {
     this.#broken = true
   }
 
-  /** The client; a broken connection is reopened first, and one that cannot be is a `ConnectionError`. */
+  /**
+   * The client; a broken connection is reopened first, and one that cannot be is a
+   * `ConnectionError`. After `close()` there is none: a write still retrying then fails instead
+   * of committing on a new connection after the run ended.
+   */
   async client(): Promise<pg.Client> {
+    if (this.#closed) throw new Error(`the connection to the ${this.place} is closed`)
     if (this.#broken) {
-      await this.close()
+      await this.#end()
       try {
         await this.open()
       } catch (err) {
@@ -292,6 +300,11 @@ export class PgConnection implements SqlConnection {
   }
 
   async close(): Promise<void> {
+    this.#closed = true
+    await this.#end()
+  }
+
+  async #end(): Promise<void> {
     const client = this.#client
     this.#client = undefined
     await client?.end().catch(() => {})
