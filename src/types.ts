@@ -31,7 +31,11 @@ export interface ColumnInfo {
   readonly nativeType: string
   readonly type: LogicalType
   readonly nullable: boolean
-  /** For decimal: total digits and digits after the point, when the engine declares them. */
+  /**
+   * For decimal: total digits and digits after the point, when the engine declares them. For
+   * float: 24 for a single-precision column (MySQL `FLOAT`), which holds only values that are 32-bit
+   * floats; absent for double precision.
+   */
   readonly precision?: number
   readonly scale?: number
 }

@@ -1,7 +1,7 @@
 import type mysql from 'mysql2/promise'
 import type { ColumnInfo, Row, TableSchema } from '../types.js'
 import { connectMysql, type MysqlSession, mysqlSpelling, plainValue } from './mysql.js'
-import { describeTable, rowDecoder } from './mysql-schema.js'
+import { describeTable, rowDecoder, selectExpression } from './mysql-schema.js'
 import type { SqlConnection } from './sql/sql-source.js'
 
 /**
@@ -46,6 +46,10 @@ export class MysqlConnection implements SqlConnection {
 
   decoder(schema: TableSchema): (row: Row) => void {
     return rowDecoder(schema)
+  }
+
+  selectExpression(column: ColumnInfo): string | undefined {
+    return selectExpression(column)
   }
 
   param(value: unknown, column: ColumnInfo): unknown {

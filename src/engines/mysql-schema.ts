@@ -50,6 +50,8 @@ export async function describeTable(
       nullable: c.nullable === 'YES',
       ...(decimal && { precision: Number(c.precision), scale: Number(c.scale ?? 0) }),
       ...(c.dataType === 'bigint' && type === 'decimal' && { precision: 20, scale: 0 }),
+      // FLOAT is single precision (a FLOAT(p) with p > 24 is reported as double).
+      ...(type === 'float' && c.dataType.toLowerCase() === 'float' && { precision: 24 }),
     }
   })
   return { table, columns, primaryKey: uniqueKeys.get('PRIMARY') ?? [], uniqueKeys: [...uniqueKeys.values()] }
@@ -117,7 +119,10 @@ function logicalType(c: CatalogColumn): LogicalType {
   }
 }
 
-/** Logical type → MySQL type; `key` columns need a bounded length to be indexed. */
+/**
+ * Logical type → MySQL type; `key` columns need a bounded length to be indexed. A float is DOUBLE
+ * even from a FLOAT: it holds every single-precision value exactly, and whatever a transform computes.
+ */
 export function mysqlType(column: ColumnInfo, key: boolean): string {
   switch (column.type) {
     case 'integer':
@@ -172,4 +177,16 @@ const decoders: Partial<Record<LogicalType, (v: unknown) => unknown>> = {
   timestamptz: (v) => (typeof v === 'string' ? (utcTimestamp(`${v}Z`) ?? v) : v),
   json: (v) => (typeof v === 'string' ? parseJsonText(v) : v),
   decimal: (v) => String(v),
+}
+
+/**
+ * The expression that reads a column exactly, where mysql2's plain read of it is lossy: the text
+ * protocol writes a FLOAT with 6 significant digits (123456.7890625 as 123457). Undefined: the
+ * column itself.
+ */
+export function selectExpression(column: ColumnInfo): string | undefined {
+  const name = mysqlSpelling.quote(column.name)
+  // DOUBLE holds every FLOAT value, and the text protocol writes it with all the digits it needs.
+  if (column.type === 'float' && column.precision === 24) return `CAST(${name} AS DOUBLE)`
+  return undefined
 }
