@@ -6,6 +6,7 @@ export type { Sink, WriteMode, WriteKind, WriteTarget, PreparePlan } from './sin
 export type { MigrationStats, RunError } from './stats.js'
 export type { Report, RunStatus } from './report.js'
 export type { ValidationResult } from './validate.js'
-export type { Row, Json, KeyTuple, TableSchema, ColumnInfo, LogicalType } from './types.js'
+export type { Row, Json, KeyTuple, TableSchema, ColumnInfo, LogicalType, GeometryKind } from './types.js'
+export { geometryText } from './geometry.js'
 export * from './errors.js'
 export { compose, rename, where, type Step } from '../transforms/compose.js'

@@ -24,6 +24,18 @@ export type LogicalType =
   | 'json'
   | 'bytes'
   | 'uuid'
+  | 'geometry'
+
+/** What a geometry column is declared to hold, in the OGC names MySQL and PostGIS share. */
+export type GeometryKind =
+  | 'GEOMETRY'
+  | 'POINT'
+  | 'LINESTRING'
+  | 'POLYGON'
+  | 'MULTIPOINT'
+  | 'MULTILINESTRING'
+  | 'MULTIPOLYGON'
+  | 'GEOMETRYCOLLECTION'
 
 export interface ColumnInfo {
   readonly name: string
@@ -38,6 +50,8 @@ export interface ColumnInfo {
    */
   readonly precision?: number
   readonly scale?: number
+  /** For geometry: the kind of geometry the column holds, and its declared SRID if it has one. */
+  readonly geometry?: { readonly kind: GeometryKind; readonly srid?: number }
 }
 
 export interface TableSchema {

@@ -3,9 +3,9 @@
  * beyond 2^53), decimals as strings, floats as numbers (a single-precision value as the double of
  * exactly the value stored: MySQL's FLOAT 123456.789 is 123456.7890625), dates as `YYYY-MM-DD`,
  * timestamps as `YYYY-MM-DD HH:MM:SS.ffffff`, timestamps with time zone as UTC ISO strings
- * `YYYY-MM-DDTHH:MM:SS.ffffffZ`, JSON parsed, bytes as Buffers, UUIDs as strings. Fractions of
- * seconds lose their trailing zeros. The helpers here convert to those forms and check what a
- * target can hold.
+ * `YYYY-MM-DDTHH:MM:SS.ffffffZ`, JSON parsed, bytes as Buffers, UUIDs as strings, geometries as
+ * EWKB Buffers (kind, coordinates and SRID; src/geometry.ts). Fractions of seconds lose their
+ * trailing zeros. The helpers here convert to those forms and check what a target can hold.
  */
 import { SinkWriteError } from './errors.js'
 import { keyOf, keyText } from './keys.js'

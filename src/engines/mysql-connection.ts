@@ -21,6 +21,11 @@ export class MysqlConnection implements SqlConnection {
     return `mysql database \`${this.options.database ?? ''}\``
   }
 
+  /** Whether the server is MariaDB (its DDL differs from MySQL's); undefined before `open`. */
+  get mariadb(): boolean | undefined {
+    return this.#session?.mariadb
+  }
+
   async open(): Promise<void> {
     this.#broken = false
     this.#session = await connectMysql(this.options, () => (this.#broken = true))
