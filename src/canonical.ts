@@ -13,7 +13,8 @@ export function keyId(tuple: KeyTuple, columns: readonly Pick<ColumnInfo, 'type'
 
 /**
  * One text per value whatever engine it came from: booleans and 0/1 agree, numbers and bigints
- * agree, decimals lose trailing zeros, JSON is re-serialised with sorted keys, bytes become hex,
+ * agree, decimals lose trailing zeros, JSON is re-serialised with sorted keys, bytes (and
+ * geometries, as EWKB: kind, coordinates and SRID) become hex,
  * timestamps lose trailing zeros in their fractions and instants are put in UTC, UUIDs lowercased.
  */
 export function canonical(value: unknown, column: Pick<ColumnInfo, 'type'>): string {

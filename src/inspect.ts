@@ -4,7 +4,7 @@ import { type Keys, resolveKeys } from './key-check.js'
 import { keyOf, keyText } from './keys.js'
 import type { Sink } from './sink.js'
 import type { Source } from './source.js'
-import { checkColumns, checkTargetKey, inferTargetSchema } from './target-schema.js'
+import { checkColumns, checkGeometry, checkTargetKey, inferTargetSchema } from './target-schema.js'
 import type { Row, TableSchema } from './types.js'
 
 export interface SampleRow {
@@ -43,6 +43,7 @@ export async function inspect(s: ResolvedSettings, source: Source, sink: Sink): 
   const inferred = inferTargetSchema(s, keys, sourceSchema, sample)
   const target = existing && s.writeMode !== 'recreate' ? existing : inferred
   checkColumns(target, sample.flatMap((p) => (p.target ? [p.target] : [])))
+  checkGeometry(inferred, target, target === inferred, sink)
   if (target === existing) checkTargetKey(s, keys, existing)
   return {
     source: sourceSchema,

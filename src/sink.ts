@@ -36,6 +36,11 @@ export interface WriteTarget {
  */
 export interface Sink {
   readonly engine: string
+  /**
+   * Whether the engine has geometry columns that keep a geometry's kind and SRID. Without them a
+   * run that would write a geometry column is refused before it starts (`checkGeometry`).
+   */
+  readonly holdsGeometry?: boolean
   open(): Promise<void>
   /** Creates, truncates or recreates the target as the plan says; returns the table's schema. */
   prepare(plan: PreparePlan): Promise<TableSchema>

@@ -3,6 +3,7 @@ import type { ResolvedSettings } from './config.js'
 import { ConfigError } from './errors.js'
 import { type Keys, KeyError } from './key-check.js'
 import { sameSet } from './keys.js'
+import type { Sink } from './sink.js'
 import type { ColumnInfo, LogicalType, Row, TableSchema } from './types.js'
 
 /**
@@ -104,4 +105,38 @@ export function checkTargetKey(s: ResolvedSettings, keys: Keys, target: TableSch
   throw new KeyError(
     `target table \`${target.table}\` has no primary key or unique constraint on (${names}): ${why} one; add PRIMARY KEY or UNIQUE (${names}) to \`${target.table}\`, or let ferry create the table (\`writeMode: 'recreate'\`)`,
   )
+}
+
+/**
+ * Before a run writes: a geometry goes only into a geometry column, which keeps its kind and SRID.
+ * Refuses the run when the table would be created in an engine without geometry columns, or when
+ * an existing target column is not a geometry: ferry never turns a geometry into something else on
+ * its own. A transform may (`geometryText` gives EWKT text); its column is then that text.
+ */
+export function checkGeometry(inferred: TableSchema, target: TableSchema, creates: boolean, sink: Sink): void {
+  const geometries = inferred.columns.filter((c) => c.type === 'geometry')
+  if (geometries.length === 0) return
+  const remedy = (n: number) =>
+    `convert ${n > 1 ? 'them' : 'it'} in a \`transform\` (\`geometryText(value)\` gives EWKT text such as \`SRID=4326;POINT(1.5 2.25)\`), or leave ${n > 1 ? 'them' : 'it'} out`
+  if (creates) {
+    if (sink.holdsGeometry) return
+    throw new ConfigError(
+      `target table \`${target.table}\` would get geometry column${geometries.length > 1 ? 's' : ''} ${geometries.map(geometryName).join(', ')}, but the ${sink.engine} target has no geometry type that keeps a geometry's kind and SRID; ${remedy(geometries.length)}`,
+    )
+  }
+  const misfits = geometries.flatMap((c) => {
+    const column = target.columns.find((t) => t.name === c.name)
+    return column && column.type !== 'geometry' ? [`${geometryName(c)} would go into \`${column.nativeType}\``] : []
+  })
+  if (misfits.length) {
+    throw new ConfigError(
+      `target table \`${target.table}\`: geometry column ${misfits.join(', ')}, which keeps no geometry's kind and SRID; make ${misfits.length > 1 ? 'those columns geometries' : 'that column a geometry'}, or ${remedy(misfits.length)}`,
+    )
+  }
+}
+
+/** `\`geo\` (POINT, SRID 4326)` */
+function geometryName(c: ColumnInfo): string {
+  const { kind = 'GEOMETRY', srid } = c.geometry ?? {}
+  return `\`${c.name}\` (${kind}${srid === undefined ? '' : `, SRID ${srid}`})`
 }

@@ -24,6 +24,18 @@ export type LogicalType =
   | 'json'
   | 'bytes'
   | 'uuid'
+  | 'geometry'
+
+/** What a geometry column is declared to hold, in the OGC names MySQL and PostGIS share. */
+export type GeometryKind =
+  | 'GEOMETRY'
+  | 'POINT'
+  | 'LINESTRING'
+  | 'POLYGON'
+  | 'MULTIPOINT'
+  | 'MULTILINESTRING'
+  | 'MULTIPOLYGON'
+  | 'GEOMETRYCOLLECTION'
 
 export interface ColumnInfo {
   readonly name: string
@@ -31,9 +43,15 @@ export interface ColumnInfo {
   readonly nativeType: string
   readonly type: LogicalType
   readonly nullable: boolean
-  /** For decimal: total digits and digits after the point, when the engine declares them. */
+  /**
+   * For decimal: total digits and digits after the point, when the engine declares them. For
+   * float: 24 for a single-precision column (MySQL `FLOAT`), which holds only values that are 32-bit
+   * floats; absent for double precision.
+   */
   readonly precision?: number
   readonly scale?: number
+  /** For geometry: the kind of geometry the column holds, and its declared SRID if it has one. */
+  readonly geometry?: { readonly kind: GeometryKind; readonly srid?: number }
 }
 
 export interface TableSchema {

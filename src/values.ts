@@ -1,9 +1,11 @@
 /**
  * How values travel between engines, whatever engine they came from: integers as numbers (bigint
- * beyond 2^53), decimals as strings, dates as `YYYY-MM-DD`, timestamps as `YYYY-MM-DD HH:MM:SS.ffffff`,
- * timestamps with time zone as UTC ISO strings `YYYY-MM-DDTHH:MM:SS.ffffffZ`, JSON parsed, bytes as
- * Buffers, UUIDs as strings. Fractions of seconds lose their trailing zeros. The
- * helpers here convert to those forms and check what a target can hold.
+ * beyond 2^53), decimals as strings, floats as numbers (a single-precision value as the double of
+ * exactly the value stored: MySQL's FLOAT 123456.789 is 123456.7890625), dates as `YYYY-MM-DD`,
+ * timestamps as `YYYY-MM-DD HH:MM:SS.ffffff`, timestamps with time zone as UTC ISO strings
+ * `YYYY-MM-DDTHH:MM:SS.ffffffZ`, JSON parsed, bytes as Buffers, UUIDs as strings, geometries as
+ * EWKB Buffers (kind, coordinates and SRID; src/geometry.ts). Fractions of seconds lose their
+ * trailing zeros. The helpers here convert to those forms and check what a target can hold.
  */
 import { SinkWriteError } from './errors.js'
 import { keyOf, keyText } from './keys.js'
@@ -167,15 +169,27 @@ const longFraction = /\.\d{7}/
 
 type Check = (value: unknown) => string | undefined
 
+/** Why a single-precision column would round the value (MySQL's FLOAT does so without a warning). */
+function singleReason(value: unknown): string | undefined {
+  if (typeof value !== 'number' && typeof value !== 'bigint' && typeof value !== 'string') return undefined
+  const n = Number(value)
+  // Not a number or out of range: the engine itself refuses it.
+  if (!Number.isFinite(n)) return undefined
+  const exact = Math.fround(n) === n && (typeof value !== 'bigint' || BigInt(n) === value)
+  return exact ? undefined : `${String(value)} is not a single-precision float (the column would store ${Math.fround(n)})`
+}
+
 /**
  * What to check in a column's values: what the engines would otherwise round without an error
- * (decimals with more digits after the point than the scale, fractions of seconds beyond
- * microseconds) and text UTF-8 cannot encode.
+ * (decimals with more digits after the point than the scale, doubles into single-precision
+ * columns, fractions of seconds beyond microseconds) and text UTF-8 cannot encode.
  */
 function checkFor(column: ColumnInfo): Check | undefined {
   switch (column.type) {
     case 'decimal':
       return (v) => decimalReason(v, column)
+    case 'float':
+      return column.precision !== undefined && column.precision <= 24 ? singleReason : undefined
     case 'timestamp':
     case 'timestamptz':
       return (v) =>

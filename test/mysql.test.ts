@@ -41,7 +41,7 @@ if (await requireServers('mysql')) {
       g: ['bigint', undefined, undefined, false],
       h: ['decimal', 20, 0, true],
       i: ['decimal', 12, 2, true],
-      j: ['float', undefined, undefined, true],
+      j: ['float', 24, undefined, true],
       k: ['float', undefined, undefined, true],
       l: ['text', undefined, undefined, true],
       m: ['text', undefined, undefined, true],

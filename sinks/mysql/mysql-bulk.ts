@@ -72,10 +72,13 @@ function loadField(value: Plain): string {
   return loadSpecial.test(value) ? value.replace(loadSpecials, (c) => loadEscapes[c]!) : value
 }
 
+// Columns whose values are bytes: geometries go in MySQL's storage form, which is binary too.
+const binary = (c: ColumnInfo) => c.type === 'bytes' || c.type === 'geometry'
+
 /** `LOAD DATA LOCAL INFILE` and the stream of rows it reads. */
 export function loadData(table: string, columns: readonly ColumnInfo[], rows: readonly Row[]): mysql.QueryOptions {
-  const targets = columns.map((c, i) => (c.type === 'bytes' ? `@v${i}` : quoteIdent(c.name)))
-  const sets = columns.flatMap((c, i) => (c.type === 'bytes' ? [`${quoteIdent(c.name)} = UNHEX(@v${i})`] : []))
+  const targets = columns.map((c, i) => (binary(c) ? `@v${i}` : quoteIdent(c.name)))
+  const sets = columns.flatMap((c, i) => (binary(c) ? [`${quoteIdent(c.name)} = UNHEX(@v${i})`] : []))
   const sql =
     `LOAD DATA LOCAL INFILE 'ferry' INTO TABLE ${quoteIdent(table)} CHARACTER SET utf8mb4 ` +
     `FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${targets.join(', ')})` +

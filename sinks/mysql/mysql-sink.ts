@@ -63,6 +63,8 @@ export type MysqlBulkMethod = 'insert' | 'load'
  */
 export class MysqlSink implements Sink {
   readonly engine = 'mysql'
+  /** Geometry columns keep their kind and SRID (written in MySQL's own storage form). */
+  readonly holdsGeometry = true
   readonly #connection: MysqlConnection
   #method: MysqlBulkMethod
 
@@ -84,7 +86,7 @@ export class MysqlSink implements Sink {
     const s = await this.#connection.session()
     const table = quoteIdent(plan.table)
     if (plan.mode === 'recreate') await s.conn.query(`DROP TABLE IF EXISTS ${table}`)
-    if (!(await describeTable(s.conn, s.mariadb, plan.table))) await s.conn.query(createTableSql(plan.table, plan.schema))
+    if (!(await describeTable(s.conn, s.mariadb, plan.table))) await s.conn.query(createTableSql(plan.table, plan.schema, s.mariadb))
     else if (plan.mode === 'truncate') await s.conn.query(`TRUNCATE TABLE ${table}`).catch((err: unknown) => truncateError(s.conn, plan.table, err))
     return (await describeTable(s.conn, s.mariadb, plan.table))!
   }
@@ -156,7 +158,7 @@ export class MysqlSink implements Sink {
   }
 
   nativeType(column: ColumnInfo): string {
-    return mysqlType(column, false)
+    return mysqlType(column, false, this.#connection.mariadb)
   }
 
   classify(err: unknown): FailureKind {

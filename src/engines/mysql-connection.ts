@@ -2,7 +2,7 @@ import type mysql from 'mysql2/promise'
 import { ConnectionError, messageOf } from '../errors.js'
 import type { ColumnInfo, Row, TableSchema } from '../types.js'
 import { connectMysql, type MysqlSession, mysqlSpelling, plainValue } from './mysql.js'
-import { describeTable, rowDecoder } from './mysql-schema.js'
+import { describeTable, rowDecoder, selectExpression } from './mysql-schema.js'
 import type { SqlConnection } from './sql/sql-source.js'
 
 /**
@@ -21,6 +21,11 @@ export class MysqlConnection implements SqlConnection {
 
   get place(): string {
     return `mysql database \`${this.options.database ?? ''}\``
+  }
+
+  /** Whether the server is MariaDB (its DDL differs from MySQL's); undefined before `open`. */
+  get mariadb(): boolean | undefined {
+    return this.#session?.mariadb
   }
 
   async open(): Promise<void> {
@@ -59,6 +64,10 @@ export class MysqlConnection implements SqlConnection {
 
   decoder(schema: TableSchema): (row: Row) => void {
     return rowDecoder(schema)
+  }
+
+  selectExpression(column: ColumnInfo): string | undefined {
+    return selectExpression(column)
   }
 
   param(value: unknown, column: ColumnInfo): unknown {

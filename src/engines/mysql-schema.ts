@@ -1,5 +1,6 @@
 import type mysql from 'mysql2/promise'
-import type { ColumnInfo, LogicalType, Row, TableSchema } from '../types.js'
+import { ewkbFromMysql } from '../geometry.js'
+import type { ColumnInfo, GeometryKind, LogicalType, Row, TableSchema } from '../types.js'
 import { naiveTimestamp, narrowInteger, parseJsonText, rowDecoderWith, textLength, utcTimestamp } from '../values.js'
 import { mysqlSpelling } from './mysql.js'
 import { createTableSql as createTableWith } from './sql/ddl.js'
@@ -23,6 +24,26 @@ const uniqueSql = `SELECT INDEX_NAME AS name, COLUMN_NAME AS col FROM informatio
 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX`
 const jsonChecksSql = `SELECT CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS
 WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = ?`
+// The SRID a geometry column declares: MariaDB's REF_SYSTEM_ID (0 when none), MySQL 8's SRID.
+const sridSql = {
+  mariadb: `SELECT G_GEOMETRY_COLUMN AS name, SRID AS srid FROM information_schema.GEOMETRY_COLUMNS
+WHERE G_TABLE_SCHEMA = DATABASE() AND G_TABLE_NAME = ?`,
+  mysql: `SELECT COLUMN_NAME AS name, SRS_ID AS srid FROM information_schema.COLUMNS
+WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND SRS_ID IS NOT NULL`,
+}
+
+/** MySQL's spatial types (DATA_TYPE) and the kind of geometry each holds. */
+const geometryKinds: Record<string, GeometryKind> = {
+  geometry: 'GEOMETRY',
+  point: 'POINT',
+  linestring: 'LINESTRING',
+  polygon: 'POLYGON',
+  multipoint: 'MULTIPOINT',
+  multilinestring: 'MULTILINESTRING',
+  multipolygon: 'MULTIPOLYGON',
+  geometrycollection: 'GEOMETRYCOLLECTION',
+  geomcollection: 'GEOMETRYCOLLECTION',
+}
 
 /**
  * A column's logical type where MySQL has no type of its own for it (`DATETIME(6)` holding UTC
@@ -40,9 +61,11 @@ export async function describeTable(
   if (rows.length === 0) return undefined
   const uniqueKeys = await uniqueKeysOf(conn, table)
   const json = mariadb ? await jsonColumns(conn, table) : new Set<string>()
+  const srids = rows.some((c) => geometryKinds[c.dataType.toLowerCase()]) ? await sridsOf(conn, mariadb, table) : new Map()
   const columns = rows.map((c): ColumnInfo => {
     const type = json.has(c.name) ? 'json' : logicalType(c)
     const decimal = type === 'decimal' && c.precision !== null && c.dataType !== 'bigint'
+    const srid = srids.get(c.name)
     return {
       name: c.name,
       nativeType: c.columnType,
@@ -50,6 +73,9 @@ export async function describeTable(
       nullable: c.nullable === 'YES',
       ...(decimal && { precision: Number(c.precision), scale: Number(c.scale ?? 0) }),
       ...(c.dataType === 'bigint' && type === 'decimal' && { precision: 20, scale: 0 }),
+      // FLOAT is single precision (a FLOAT(p) with p > 24 is reported as double).
+      ...(type === 'float' && c.dataType.toLowerCase() === 'float' && { precision: 24 }),
+      ...(type === 'geometry' && { geometry: { kind: geometryKinds[c.dataType.toLowerCase()]!, ...(srid && { srid }) } }),
     }
   })
   return { table, columns, primaryKey: uniqueKeys.get('PRIMARY') ?? [], uniqueKeys: [...uniqueKeys.values()] }
@@ -67,6 +93,12 @@ async function jsonColumns(conn: mysql.Connection, table: string): Promise<Set<s
   const [checks] = await conn.query<mysql.RowDataPacket[]>(jsonChecksSql, [table])
   const names = checks.map((c) => /^json_valid\(`((?:[^`]|``)+)`\)$/.exec(String(c.clause))?.[1])
   return new Set(names.flatMap((n) => (n ? [n.replaceAll('``', '`')] : [])))
+}
+
+/** Each geometry column's declared SRID; SRID 0 (MariaDB's default) is left out as none. */
+async function sridsOf(conn: mysql.Connection, mariadb: boolean, table: string): Promise<Map<string, number>> {
+  const [rows] = await conn.query<mysql.RowDataPacket[]>(mariadb ? sridSql.mariadb : sridSql.mysql, [table])
+  return new Map(rows.filter((r) => Number(r.srid) > 0).map((r) => [String(r.name), Number(r.srid)]))
 }
 
 function logicalType(c: CatalogColumn): LogicalType {
@@ -113,12 +145,15 @@ function logicalType(c: CatalogColumn): LogicalType {
     case 'bit':
       return 'bytes'
     default:
-      return 'text'
+      return geometryKinds[c.dataType.toLowerCase()] ? 'geometry' : 'text'
   }
 }
 
-/** Logical type → MySQL type; `key` columns need a bounded length to be indexed. */
-export function mysqlType(column: ColumnInfo, key: boolean): string {
+/**
+ * Logical type → MySQL type; `key` columns need a bounded length to be indexed. A float is DOUBLE
+ * even from a FLOAT: it holds every single-precision value exactly, and whatever a transform computes.
+ */
+export function mysqlType(column: ColumnInfo, key: boolean, mariadb = true): string {
   switch (column.type) {
     case 'integer':
       return 'INT'
@@ -153,13 +188,28 @@ export function mysqlType(column: ColumnInfo, key: boolean): string {
       return key ? 'VARBINARY(255)' : 'LONGBLOB'
     case 'uuid':
       return `CHAR(36) CHARACTER SET ascii COLLATE ascii_bin${mark('uuid')}`
+    case 'geometry':
+      return geometryType(column, mariadb)
   }
+}
+
+/** `POINT REF_SYSTEM_ID=4326` (MariaDB) or `POINT SRID 4326` (MySQL 8): the kind and SRID kept. */
+function geometryType(column: ColumnInfo, mariadb: boolean): string {
+  const { kind = 'GEOMETRY', srid } = column.geometry ?? {}
+  if (srid === undefined) return kind
+  return mariadb ? `${kind} REF_SYSTEM_ID=${srid}` : `${kind} SRID ${srid}`
 }
 
 // A binary collation: keys differing only in case or accents stay distinct, and sort as in
 // PostgreSQL's C collation and SQLite.
-export const createTableSql = (table: string, schema: TableSchema): string =>
-  createTableWith(mysqlSpelling, table, schema, mysqlType, ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin')
+export const createTableSql = (table: string, schema: TableSchema, mariadb: boolean): string =>
+  createTableWith(
+    mysqlSpelling,
+    table,
+    schema,
+    (column, key) => mysqlType(column, key, mariadb),
+    ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin',
+  )
 
 /** Turns what mysql2 hands over (with the `exact` options) into the shared value forms. */
 export const rowDecoder = (schema: TableSchema): ((row: Row) => void) => rowDecoderWith(schema, decoders)
@@ -172,4 +222,19 @@ const decoders: Partial<Record<LogicalType, (v: unknown) => unknown>> = {
   timestamptz: (v) => (typeof v === 'string' ? (utcTimestamp(`${v}Z`) ?? v) : v),
   json: (v) => (typeof v === 'string' ? parseJsonText(v) : v),
   decimal: (v) => String(v),
+  // Read as MySQL stores them (see `selectExpression`), a Buffer of the SRID and the WKB.
+  geometry: (v) => (Buffer.isBuffer(v) ? ewkbFromMysql(v) : v),
+}
+
+/**
+ * The expression that reads a column exactly, where mysql2's plain read of it is lossy: the text
+ * protocol writes a FLOAT with 6 significant digits (123456.7890625 as 123457), and mysql2 turns a
+ * geometry into objects of its points, without its SRID or kind. Undefined: the column itself.
+ */
+export function selectExpression(column: ColumnInfo): string | undefined {
+  const name = mysqlSpelling.quote(column.name)
+  // DOUBLE holds every FLOAT value, and the text protocol writes it with all the digits it needs.
+  if (column.type === 'float' && column.precision === 24) return `CAST(${name} AS DOUBLE)`
+  if (column.type === 'geometry') return `CAST(${name} AS BINARY)`
+  return undefined
 }

@@ -1,6 +1,7 @@
 import mysql from 'mysql2/promise'
 import type { ConnectionOptions } from '../endpoint.js'
 import { ConfigError, type FailureKind, SinkWriteError } from '../errors.js'
+import { GeometryFormatError, mysqlFromEwkb } from '../geometry.js'
 import type { ColumnInfo } from '../types.js'
 import { jsonText, naiveTimestamp, utcTimestamp } from '../values.js'
 import { redactUrl } from '../redact.js'
@@ -87,6 +88,7 @@ export type Plain = string | number | bigint | Buffer | null
 export function plainValue(value: unknown, column: ColumnInfo): Plain {
   if (value === null || value === undefined) return null
   if (column.type === 'json') return jsonText(value)
+  if (column.type === 'geometry') return storedGeometry(value, column)
   switch (typeof value) {
     case 'boolean':
       return value ? 1 : 0
@@ -106,6 +108,18 @@ export function plainValue(value: unknown, column: ColumnInfo): Plain {
   return jsonText(value)
 }
 
+/** A geometry in MySQL's storage form, which a geometry column takes as it is (type and SRID kept). */
+function storedGeometry(value: unknown, column: ColumnInfo): Buffer {
+  const refuse = (why: string) =>
+    new SinkWriteError(`column \`${column.name}\` takes geometries as EWKB or WKB bytes: ${why}`, 'rejected')
+  if (!(value instanceof Uint8Array)) throw refuse(`got ${typeof value === 'object' ? 'an object' : `a ${typeof value}`}`)
+  try {
+    return mysqlFromEwkb(value)
+  } catch (err) {
+    throw err instanceof GeometryFormatError ? refuse(err.message) : err
+  }
+}
+
 // What DATETIME takes as it is; anything else (a zone to drop) goes through naiveTimestamp.
 const plainTimestamp = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d{1,6})?$/
 
@@ -115,9 +129,10 @@ function utcWallClock(text: string): string {
   return iso ? iso.slice(0, -1).replace('T', ' ') : text
 }
 
-// https://mariadb.com/kb/en/mariadb-error-code-reference/
+// https://mariadb.com/kb/en/mariadb-error-code-reference/ (1416: not a geometry, or not of the
+// column's kind; 3643, MySQL 8: a geometry in another SRID than the column's)
 const rejected = new Set([
-  1048, 1062, 1118, 1153, 1263, 1264, 1265, 1292, 1366, 1406, 1451, 1452, 1690, 3140, 3819, 4025, 4078,
+  1048, 1062, 1118, 1153, 1263, 1264, 1265, 1292, 1366, 1406, 1416, 1451, 1452, 1690, 3140, 3643, 3819, 4025, 4078,
 ])
 const transient = new Set([1040, 1053, 1205, 1213, 1317, 2006, 2013, 1927])
 const networkCodes = /^(PROTOCOL_CONNECTION_LOST|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EHOSTUNREACH|PROTOCOL_SEQUENCE_TIMEOUT)$/

@@ -1,7 +1,7 @@
 import pg from 'pg'
 import Cursor from 'pg-cursor'
 import type { ConnectionOptions } from '../endpoint.js'
-import { ConnectionError, type FailureKind, messageOf, SinkWriteError } from '../errors.js'
+import { ConfigError, ConnectionError, type FailureKind, messageOf, SinkWriteError } from '../errors.js'
 import type { ColumnInfo, LogicalType, Row, TableSchema } from '../types.js'
 import { narrowInteger, textLength, utcTimestamp } from '../values.js'
 import type { SqlConnection } from './sql/sql-source.js'
@@ -175,6 +175,9 @@ export function pgType(column: ColumnInfo): string {
       return 'bytea'
     case 'uuid':
       return 'uuid'
+    case 'geometry':
+      // Refused earlier with the table's name (checkGeometry); PostGIS is not supported yet.
+      throw new ConfigError(`column \`${column.name}\` is a geometry, which PostgreSQL without PostGIS has no type for`)
   }
 }
 

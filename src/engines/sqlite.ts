@@ -61,7 +61,11 @@ export function logicalType(declared: string): Pick<ColumnInfo, 'type' | 'precis
  * which SQLite stores as text (the name contains TEXT) and which `logicalType` reads back as decimal.
  */
 export function declaredType(column: ColumnInfo): string {
-  const map: Record<LogicalType, string> = {
+  if (column.type === 'geometry') {
+    // Refused earlier with the table's name (checkGeometry).
+    throw new ConfigError(`column \`${column.name}\` is a geometry, which SQLite has no type for`)
+  }
+  const map: Record<Exclude<LogicalType, 'geometry'>, string> = {
     integer: 'INT',
     // INTEGER, SQLite's 64-bit integer: a single-column key declared so is the rowid itself.
     bigint: 'INTEGER',

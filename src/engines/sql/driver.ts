@@ -12,6 +12,13 @@ export interface SqlDriver {
   query(sql: string, params: readonly unknown[]): Promise<Row[]>
   /** Rewrites a raw row in place into the shared value forms. */
   decoder(schema: TableSchema): (row: Row) => void
+  /**
+   * Optional: the SQL expression that reads `column` exactly, where the driver's plain read of it
+   * is lossy (MariaDB's FLOAT through the text protocol: `CAST(\`f\` AS DOUBLE)`); undefined for
+   * the column itself. Every read uses it (pages, partition bounds, lookups), so that a value is
+   * compared as stored; `decoder` then gets the expression's value under the column's name.
+   */
+  selectExpression?(column: ColumnInfo): string | undefined
   /** A value in the shared forms as a parameter compared with `column`. */
   param(value: unknown, column: ColumnInfo): unknown
   /** The table's schema, or undefined when there is none of that name. */

@@ -38,6 +38,27 @@ const keyColumns = (driver: SqlDriver, schema: TableSchema, key: readonly string
   param: (v, c) => driver.param(v, c),
 })
 
+/**
+ * The select list of `names` (every column when undefined): each column by name, or the driver's
+ * exact expression for it under the column's name. `*` when no column needs an expression.
+ */
+function selectList(driver: SqlDriver, schema: TableSchema, names?: readonly string[]): string {
+  const sp = driver.spelling
+  const columns = names ? columnsOf(schema, names) : schema.columns
+  const expressions = columns.map((c) => driver.selectExpression?.(c))
+  if (!names && expressions.every((e) => e === undefined)) return '*'
+  return columns.map((c, i) => (expressions[i] === undefined ? sp.quote(c.name) : `${expressions[i]} AS ${sp.quote(c.name)}`)).join(', ')
+}
+
+/**
+ * `ORDER BY` the key's columns, named with the table: an unqualified name would sort by a select
+ * expression of the same name (a cast the index does not cover) rather than by the column.
+ */
+function orderByKey(driver: SqlDriver, table: string, key: readonly string[]): string {
+  const sp = driver.spelling
+  return ` ORDER BY ${key.map((k) => `${sp.quote(table)}.${sp.quote(k)}`).join(', ')}`
+}
+
 export async function countRows(driver: SqlDriver, table: string, filter?: Filter): Promise<number> {
   const where = sqlFilter(driver.engine, filter)
   const rows = await driver.query(`SELECT COUNT(*) AS n FROM ${driver.spelling.quote(table)}${whereOf(where ? [where] : [])}`, [])
@@ -57,9 +78,10 @@ export async function keyPartitions(driver: SqlDriver, read: TableRead, every?: 
   const params = new Params(sp)
   const n = params.add(every)
   const rn = sp.quote('ferry_row_number')
+  // The split points are read exactly (the driver's expressions), as the pages compare them.
   const sql =
-    `SELECT ${key} FROM (SELECT ${key}, ROW_NUMBER() OVER (ORDER BY ${key}) AS ${rn} FROM ${sp.quote(read.table)}${whereOf(where ? [where] : [])}) s ` +
-    `WHERE ${rn} % ${n} = 0 ORDER BY ${key}`
+    `SELECT ${selectList(driver, schema, read.key)} FROM (SELECT ${key}, ROW_NUMBER() OVER (ORDER BY ${key}) AS ${rn} FROM ${sp.quote(read.table)}${whereOf(where ? [where] : [])}) s ` +
+    `WHERE ${rn} % ${n} = 0 ORDER BY ${rn}`
   const rows = await driver.query(sql, params.values)
   const decode = driver.decoder(schema)
   let gt: Json | undefined
@@ -106,12 +128,13 @@ export async function* keysetPages(driver: SqlDriver, spec: ReadSpec): AsyncGene
   const decode = driver.decoder(schema)
   const sp = driver.spelling
   const where = sqlFilter(driver.engine, spec.filter)
-  const columns = spec.columns ? [...new Set([...spec.key, ...spec.columns])].map(sp.quote).join(', ') : '*'
+  const columns = selectList(driver, schema, spec.columns && [...new Set([...spec.key, ...spec.columns])])
+  const order = orderByKey(driver, spec.table, spec.key)
   const select = (after: KeyTuple | undefined, overlap: boolean, params: Params) => {
     const conditions = where ? [where] : []
     if (after) conditions.push((overlap ? keyAtLeast : keyAfter)(key, after, params))
     if (range.lte) conditions.push(keyAtMost(key, range.lte, params))
-    return `SELECT ${columns} FROM ${sp.quote(spec.table)}${whereOf(conditions)} ORDER BY ${spec.key.map(sp.quote).join(', ')}`
+    return `SELECT ${columns} FROM ${sp.quote(spec.table)}${whereOf(conditions)}${order}`
   }
   let after = spec.after !== undefined ? tupleFromJson(spec.after) : range.gt
   const page = (rows: Row[]) => {
@@ -155,7 +178,8 @@ export async function lookupRows(
   const sp = driver.spelling
   const kc = keyColumns(driver, schema, key)
   const decode = driver.decoder(schema)
-  const names = [...new Set([...key, ...columns])].map(sp.quote).join(', ')
+  // Read as a source reads them (the driver's exact expressions), so that values compare as stored.
+  const names = selectList(driver, schema, [...new Set([...key, ...columns])])
   const found: Row[] = []
   for (let i = 0; i < keys.length; i += perQuery) {
     const params = new Params(sp)
