@@ -30,7 +30,9 @@ export function createSink(connection: string | ConnectionOptions): PostgresSink
 /**
  * Writes PostgreSQL with `COPY … FROM STDIN` (text format), one transaction per batch. Upserts COPY
  * into a session-local staging table, then `INSERT … SELECT … ON CONFLICT (key) DO UPDATE`. A lost
- * connection is reopened by the next write, so retries can succeed.
+ * connection is reopened by the next write, so retries can succeed. A COMMIT is as durable as the
+ * server's `synchronous_commit` makes it (on by default: the WAL is flushed before COMMIT returns),
+ * so `durableCommits` needs nothing here; ferry leaves the setting to the server.
  */
 export class PostgresSink implements Sink {
   readonly engine = 'postgres'

@@ -15,26 +15,30 @@ import { onConflictUpdate } from '../src/engines/sql/upsert.js'
 import { countRows, lookupRows } from '../src/engines/sql/queries.js'
 import type { FailureKind } from '../src/errors.js'
 import { faultPoint } from '../src/faults.js'
-import type { PreparePlan, Sink, WriteKind, WriteTarget } from '../src/sink.js'
+import type { PreparePlan, Sink, SinkOptions, WriteKind, WriteTarget } from '../src/sink.js'
 import type { ColumnInfo, KeyTuple, Row, TableSchema } from '../src/types.js'
 
-export function createSink(connection: string | ConnectionOptions): SqliteSink {
-  return new SqliteSink(sqliteFilename(connection))
+export function createSink(connection: string | ConnectionOptions, options: SinkOptions = {}): SqliteSink {
+  return new SqliteSink(sqliteFilename(connection), options)
 }
 
 /**
  * Writes a SQLite file: each batch is one transaction of prepared inserts (or upserts on the
- * key). WAL with synchronous=NORMAL survives a killed process; only a power cut can lose the last
- * commits, and a resume replays those.
+ * key), in WAL mode. With `durableCommits` (a run with checkpoints) it runs with synchronous=FULL,
+ * which fsyncs the WAL at each commit, so a checkpoint never covers a commit a power cut can take
+ * back (https://www.sqlite.org/pragma.html#pragma_synchronous). Without it, synchronous=NORMAL
+ * survives a killed process but a power cut can lose the last commits: nothing records them then.
  */
 export class SqliteSink implements Sink {
   readonly engine = 'sqlite'
   readonly #connection: SqliteConnection
   readonly #statements = new Map<string, Database.Statement>()
+  readonly #durable: boolean
   #writable = false
 
-  constructor(filename: string) {
+  constructor(filename: string, options: SinkOptions = {}) {
     this.#connection = new SqliteConnection(filename, { writable: true })
+    this.#durable = options.durableCommits ?? false
   }
 
   /** Opens an existing file; a missing one is created by the first write, so dry runs leave no trace. */
@@ -47,7 +51,7 @@ export class SqliteSink implements Sink {
     const db = this.#connection.db
     if (!this.#writable) {
       db.pragma('journal_mode = WAL')
-      db.pragma('synchronous = NORMAL')
+      db.pragma(`synchronous = ${this.#durable ? 'FULL' : 'NORMAL'}`)
       this.#writable = true
     }
     return db

@@ -51,7 +51,7 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
       `${s.sourceTable} → ${s.targetTable}: ${describeEndpoint(s.source)} → ${describeEndpoint(s.target)} (${s.strategy})`,
     )
     const source = (opened.source = await openSource(s.source))
-    const sink = (opened.sink = await openSink(s.target))
+    const sink = (opened.sink = await openSink(s.target, { durableCommits: s.checkpoints }))
     const seen = await inspect(s, source, sink)
     logger.info(`key ${keyNames(seen.keys.source)} (${seen.keys.origin}) → target key ${keyNames(seen.keys.target)}`)
     const rejected = new Set<string>()

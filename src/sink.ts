@@ -30,6 +30,17 @@ export interface WriteTarget {
   readonly key: readonly string[]
 }
 
+/** How a sink is opened. */
+export interface SinkOptions {
+  /**
+   * Every commit is on disk, surviving a power cut, before `write` resolves (default false). A run
+   * with checkpoints asks for it: a checkpoint records as done what was committed before it was
+   * written, so those commits must not be lost when the file is not. Engines whose server decides
+   * durability by its own settings (PostgreSQL, MySQL) ignore it.
+   */
+  readonly durableCommits?: boolean
+}
+
 /**
  * A database that rows are written to. `write` is one transaction: it resolves only when the batch
  * is committed and leaves nothing behind when it rejects.

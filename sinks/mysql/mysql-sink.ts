@@ -59,6 +59,9 @@ export type MysqlBulkMethod = 'insert' | 'load'
  * Writes MySQL or MariaDB, one transaction per batch, in a strict session (see
  * src/engines/mysql.ts). Any warning a write leaves (a truncation, a rounding, a duplicate that
  * LOAD DATA skipped) rolls the batch back as a rejected write, so nothing is ever cut silently.
+ * A COMMIT is as durable as the server's `innodb_flush_log_at_trx_commit` makes it (1 by default:
+ * the redo log is flushed at each commit), so `durableCommits` needs nothing here; ferry leaves the
+ * setting to the server.
  */
 export class MysqlSink implements Sink {
   readonly engine = 'mysql'
