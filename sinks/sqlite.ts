@@ -15,7 +15,7 @@ import { onConflictUpdate } from '../src/engines/sql/upsert.js'
 import { countRows, lookupRows } from '../src/engines/sql/queries.js'
 import type { FailureKind } from '../src/errors.js'
 import { faultPoint } from '../src/faults.js'
-import type { PreparePlan, Sink, SinkOptions, WriteKind, WriteTarget } from '../src/sink.js'
+import type { IndexDefinition, PreparePlan, Sink, SinkOptions, WriteKind, WriteTarget } from '../src/sink.js'
 import type { ColumnInfo, KeyTuple, Row, TableSchema } from '../src/types.js'
 
 export function createSink(connection: string | ConnectionOptions, options: SinkOptions = {}): SqliteSink {
@@ -123,16 +123,38 @@ export class SqliteSink implements Sink {
     this.#db.exec(statement)
   }
 
-  async dropSecondaryIndexes(table: string): Promise<string[]> {
-    const db = this.#db
-    // Indexes behind PRIMARY KEY and UNIQUE constraints have no SQL and stay: they are the key.
-    const indexes = db
-      .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL")
+  /** Indexes behind PRIMARY KEY and UNIQUE constraints have no SQL and are not listed: they are the key. */
+  async secondaryIndexes(table: string): Promise<IndexDefinition[]> {
+    if (!this.#connection.opened) return []
+    const rows = this.#connection.db
+      .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name")
       .all(table) as { name: string; sql: string }[]
+    return rows.map((r) => ({ name: r.name, create: r.sql }))
+  }
+
+  async dropIndexes(_table: string, indexes: readonly IndexDefinition[]): Promise<IndexDefinition[]> {
+    const db = this.#db
     db.transaction(() => {
-      for (const index of indexes) db.exec(`DROP INDEX ${quoteIdent(index.name)}`)
+      for (const index of indexes) db.exec(`DROP INDEX IF EXISTS ${quoteIdent(index.name)}`)
     })()
-    return indexes.map((i) => i.sql)
+    return [...indexes]
+  }
+
+  /**
+   * Index names are unique in the whole file, so a name already there means built (or taken, which
+   * the caller's check of the table's indexes then finds). FULL for this commit even without
+   * `durableCommits`: the caller forgets the definition once it returns.
+   */
+  async createIndex(index: IndexDefinition): Promise<void> {
+    const db = this.#db
+    if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?").get(index.name)) return
+    const level = db.pragma('synchronous', { simple: true }) as number
+    db.pragma('synchronous = FULL')
+    try {
+      db.exec(index.create)
+    } finally {
+      db.pragma(`synchronous = ${level}`)
+    }
   }
 
   nativeType(column: ColumnInfo): string {

@@ -29,8 +29,6 @@ export interface CheckpointState {
   readonly open: ReadonlyMap<number, OpenPartition>
   readonly counts: Counts
   readonly updatedAt?: string
-  /** Statements that rebuild the target indexes dropped for the load (`deferIndexes`). */
-  readonly deferredIndexes?: readonly string[]
 }
 
 /** A short digest of the settings that change which rows a run writes where. */
@@ -71,7 +69,7 @@ export class Checkpoint {
   #counts: Counts
   #saving: Promise<void> = Promise.resolve()
   #planWritten: boolean
-  readonly #meta: { pipeline: string; table: string; settingsHash: string; deferredIndexes?: readonly string[] }
+  readonly #meta: { pipeline: string; table: string; settingsHash: string }
 
   constructor(state: CheckpointState, options: { file: string; interval: number; enabled: boolean; planWritten?: boolean }) {
     this.#file = options.file
@@ -84,7 +82,6 @@ export class Checkpoint {
       pipeline: state.pipeline,
       table: state.table,
       settingsHash: state.settingsHash,
-      ...(state.deferredIndexes && { deferredIndexes: state.deferredIndexes }),
     }
     for (const i of state.done) this.#markDone(i)
     for (const [i, open] of state.open) {
@@ -104,10 +101,6 @@ export class Checkpoint {
 
   get partitions(): readonly Json[] {
     return this.#partitions
-  }
-
-  get deferredIndexes(): readonly string[] {
-    return this.#meta.deferredIndexes ?? []
   }
 
   get doneCount(): number {
@@ -173,12 +166,6 @@ export class Checkpoint {
     while (this.#doneAbove.delete(this.#lowWater)) this.#lowWater++
   }
 
-  /** Keeps `statements` (deferred index builds) in the file from now on, durably. */
-  async keepDeferredIndexes(statements: readonly string[]): Promise<void> {
-    this.#meta.deferredIndexes = statements
-    await this.save()
-  }
-
   /**
    * Writes the file atomically (temp file, fsync, rename, fsync of the folder); saves run one at a
    * time, in order. A partition's durable lease moves only once the file holding it is on disk.
@@ -236,13 +223,14 @@ function planText(settingsHash: string, partitions: readonly Json[]): string {
   return JSON.stringify({ version: 2, settingsHash, partitions })
 }
 
-async function writeAtomically(file: string, text: string): Promise<void> {
+/** Temp file, fsync, rename, fsync of the folder; `fault` names the kill tests' crash point halfway. */
+export async function writeAtomically(file: string, text: string, fault = 'checkpoint-write'): Promise<void> {
   await mkdir(dirname(file), { recursive: true })
   const temp = `${file}.tmp-${process.pid}`
   const handle = await open(temp, 'w')
   try {
     await handle.writeFile(text)
-    faultPoint('checkpoint-write')
+    faultPoint(fault)
     await handle.sync()
   } finally {
     await handle.close()
@@ -269,7 +257,6 @@ export async function loadCheckpoint(file: string): Promise<CheckpointState | un
       settingsHash: string
       updatedAt?: string
       counts: Counts
-      deferredIndexes?: string[]
       partitions: number
       done: [number, number][]
       open: { i: number; position?: Json; lease: number }[]
@@ -292,7 +279,6 @@ export async function loadCheckpoint(file: string): Promise<CheckpointState | un
       open: new Map(raw.open.map((o) => [o.i, { ...(o.position !== undefined && { position: o.position }), lease: o.lease }])),
       counts: raw.counts,
       ...(raw.updatedAt && { updatedAt: raw.updatedAt }),
-      ...(raw.deferredIndexes && { deferredIndexes: raw.deferredIndexes }),
     }
   } catch (err) {
     throw new CheckpointError(`checkpoint \`${file}\` cannot be read: ${messageOf(err)}; run without --resume to start over`)

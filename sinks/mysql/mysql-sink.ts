@@ -6,7 +6,7 @@ import { createTableSql, describeTable, mysqlType } from '../../src/engines/mysq
 import { countRows, lookupRows } from '../../src/engines/sql/queries.js'
 import { ConfigError, type FailureKind, SinkWriteError } from '../../src/errors.js'
 import { redactUrl } from '../../src/redact.js'
-import type { PreparePlan, Sink, WriteKind, WriteTarget } from '../../src/sink.js'
+import type { IndexDefinition, PreparePlan, Sink, WriteKind, WriteTarget } from '../../src/sink.js'
 import type { ColumnInfo, KeyTuple, Row, TableSchema } from '../../src/types.js'
 import { checkRows } from '../../src/values.js'
 import { insertStatements, loadData } from './mysql-bulk.js'
@@ -138,23 +138,35 @@ export class MysqlSink implements Sink {
     await (await this.#connection.session()).conn.query(statement)
   }
 
-  /**
-   * Drops the non-unique indexes (unique ones enforce the data) and returns the statements that
-   * build them again. An index a foreign key needs stays.
-   */
-  async dropSecondaryIndexes(table: string): Promise<string[]> {
+  /** The non-unique plain-column indexes (unique ones enforce the data), with the statement that creates each. */
+  async secondaryIndexes(table: string): Promise<IndexDefinition[]> {
     const { conn } = await this.#connection.session()
-    const dropped: string[] = []
-    for (const [name, create] of await secondaryIndexes(conn, table)) {
+    return [...(await secondaryIndexes(conn, table))].map(([name, create]) => ({ name, create }))
+  }
+
+  /** An index a foreign key needs stays (and is not returned). */
+  async dropIndexes(table: string, indexes: readonly IndexDefinition[]): Promise<IndexDefinition[]> {
+    const { conn } = await this.#connection.session()
+    const dropped: IndexDefinition[] = []
+    for (const index of indexes) {
       try {
-        await conn.query(`DROP INDEX ${quoteIdent(name)} ON ${quoteIdent(table)}`)
-        dropped.push(create)
+        await conn.query(`DROP INDEX ${quoteIdent(index.name)} ON ${quoteIdent(table)}`)
+        dropped.push(index)
       } catch (err) {
         // 1553: needed in a foreign key constraint.
         if ((err as { errno?: unknown }).errno !== 1553) throw err
       }
     }
     return dropped
+  }
+
+  /** MySQL has no CREATE INDEX IF NOT EXISTS (MariaDB does, but not MySQL 8): a duplicate name is error 1061. */
+  async createIndex(index: IndexDefinition): Promise<void> {
+    try {
+      await (await this.#connection.session()).conn.query(index.create)
+    } catch (err) {
+      if ((err as { errno?: unknown }).errno !== 1061) throw err
+    }
   }
 
   nativeType(column: ColumnInfo): string {
