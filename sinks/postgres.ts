@@ -129,7 +129,11 @@ export class PostgresSink implements Sink {
     await (await this.#client()).query(statement)
   }
 
-  /** Indexes that back no constraint (primary key, unique, exclusion), in the current schema. */
+  /**
+   * Non-unique indexes that back no constraint (primary key, unique, exclusion), in the current
+   * schema. A unique index stays even without a constraint: it enforces the data, and an upsert's
+   * ON CONFLICT may stand on it.
+   */
   async secondaryIndexes(table: string): Promise<IndexDefinition[]> {
     const { rows } = await (await this.#client()).query<{ name: string; create: string }>(secondaryIndexesSql, [table])
     return rows
@@ -171,7 +175,7 @@ JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_class ic ON ic.oid = i.indexrelid
 WHERE c.relname = $1 AND n.nspname = current_schema()
-  AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+  AND NOT i.indisunique AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = i.indexrelid)
 ORDER BY ic.relname`
 
 function upsertSql(target: WriteTarget, stage: string): string {

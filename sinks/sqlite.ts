@@ -123,11 +123,18 @@ export class SqliteSink implements Sink {
     this.#db.exec(statement)
   }
 
-  /** Indexes behind PRIMARY KEY and UNIQUE constraints have no SQL and are not listed: they are the key. */
+  /**
+   * The non-unique indexes made by CREATE INDEX (origin `c`). Unique ones stay, as those behind
+   * PRIMARY KEY and UNIQUE constraints: they enforce the data, and an upsert's ON CONFLICT may
+   * stand on one.
+   */
   async secondaryIndexes(table: string): Promise<IndexDefinition[]> {
     if (!this.#connection.opened) return []
     const rows = this.#connection.db
-      .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name")
+      .prepare(
+        `SELECT l.name, m.sql FROM pragma_index_list(?) AS l JOIN sqlite_master AS m ON m.type = 'index' AND m.name = l.name
+         WHERE l.origin = 'c' AND NOT l."unique" ORDER BY l.name`,
+      )
       .all(table) as { name: string; sql: string }[]
     return rows.map((r) => ({ name: r.name, create: r.sql }))
   }

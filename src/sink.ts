@@ -70,8 +70,8 @@ export interface Sink {
   /** Runs one SQL statement (for `before`/`after` steps). Optional: not every engine speaks SQL. */
   execute?(statement: string): Promise<void>
   /**
-   * The table's secondary indexes: those no key or constraint stands on, which `deferIndexes`
-   * drops for the load. With `dropIndexes` and `createIndex`, optional: an engine without all three
+   * The table's secondary indexes: non-unique ones no key or constraint stands on, which
+   * `deferIndexes` drops for the load. With `dropIndexes` and `createIndex`, optional: an engine without all three
    * keeps its indexes during the load.
    */
   secondaryIndexes?(table: string): Promise<IndexDefinition[]>
