@@ -19,7 +19,7 @@ import { onConflictUpdate } from '../src/engines/sql/upsert.js'
 import { countRows, lookupRows } from '../src/engines/sql/queries.js'
 import { type FailureKind, messageOf, SinkWriteError } from '../src/errors.js'
 import { faultPoint } from '../src/faults.js'
-import type { PreparePlan, Sink, WriteKind, WriteTarget } from '../src/sink.js'
+import type { IndexDefinition, PreparePlan, Sink, WriteKind, WriteTarget } from '../src/sink.js'
 import type { ColumnInfo, KeyTuple, Row, TableSchema } from '../src/types.js'
 import { checkRows, jsonText } from '../src/values.js'
 
@@ -30,7 +30,9 @@ export function createSink(connection: string | ConnectionOptions): PostgresSink
 /**
  * Writes PostgreSQL with `COPY … FROM STDIN` (text format), one transaction per batch. Upserts COPY
  * into a session-local staging table, then `INSERT … SELECT … ON CONFLICT (key) DO UPDATE`. A lost
- * connection is reopened by the next write, so retries can succeed.
+ * connection is reopened by the next write, so retries can succeed. A COMMIT is as durable as the
+ * server's `synchronous_commit` makes it (on by default: the WAL is flushed before COMMIT returns),
+ * so `durableCommits` needs nothing here; ferry leaves the setting to the server.
  */
 export class PostgresSink implements Sink {
   readonly engine = 'postgres'
@@ -134,14 +136,30 @@ export class PostgresSink implements Sink {
     await (await this.#client()).query(statement)
   }
 
-  /** Indexes that back no constraint (primary key, unique, exclusion) are dropped and returned. */
-  async dropSecondaryIndexes(table: string): Promise<string[]> {
+  /**
+   * Non-unique indexes that back no constraint (primary key, unique, exclusion), in the current
+   * schema. A unique index stays even without a constraint: it enforces the data, and an upsert's
+   * ON CONFLICT may stand on it.
+   */
+  async secondaryIndexes(table: string): Promise<IndexDefinition[]> {
+    const { rows } = await (await this.#client()).query<{ name: string; create: string }>(secondaryIndexesSql, [table])
+    return rows
+  }
+
+  /** Qualified by the current schema, where `secondaryIndexes` found them, whatever else the search path holds. */
+  async dropIndexes(_table: string, indexes: readonly IndexDefinition[]): Promise<IndexDefinition[]> {
     const client = await this.#client()
-    const { rows } = await client.query<{ def: string; name: string }>(secondaryIndexesSql, [table])
+    const { rows } = await client.query<{ schema: string }>('SELECT quote_ident(current_schema()) AS schema')
     await this.#transaction(client, async () => {
-      for (const index of rows) await client.query(`DROP INDEX ${index.name}`)
+      for (const index of indexes) await client.query(`DROP INDEX IF EXISTS ${rows[0]!.schema}.${quoteIdent(index.name)}`)
     })
-    return rows.map((r) => r.def)
+    return [...indexes]
+  }
+
+  /** `pg_get_indexdef` spells `CREATE [UNIQUE] INDEX name ON schema.table …`: IF NOT EXISTS goes after INDEX. */
+  async createIndex(index: IndexDefinition): Promise<void> {
+    const statement = index.create.replace(/^CREATE (UNIQUE )?INDEX (?!IF NOT EXISTS )/, 'CREATE $1INDEX IF NOT EXISTS ')
+    await (await this.#client()).query(statement)
   }
 
   nativeType(column: ColumnInfo): string {
@@ -162,13 +180,14 @@ SELECT DISTINCT c.conrelid::regclass::text AS name FROM pg_constraint c
 WHERE c.contype = 'f' AND c.confrelid = to_regclass(quote_ident(current_schema()) || '.' || quote_ident($1))`
 
 const secondaryIndexesSql = `
-SELECT pg_get_indexdef(i.indexrelid) AS def, quote_ident(n.nspname) || '.' || quote_ident(ic.relname) AS name
+SELECT ic.relname AS name, pg_get_indexdef(i.indexrelid) AS create
 FROM pg_index i
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_class ic ON ic.oid = i.indexrelid
 WHERE c.relname = $1 AND n.nspname = current_schema()
-  AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = i.indexrelid)`
+  AND NOT i.indisunique AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+ORDER BY ic.relname`
 
 function upsertSql(target: WriteTarget, stage: string): string {
   const names = target.columns.map((c) => quoteIdent(c.name)).join(', ')

@@ -15,26 +15,30 @@ import { onConflictUpdate } from '../src/engines/sql/upsert.js'
 import { countRows, lookupRows } from '../src/engines/sql/queries.js'
 import type { FailureKind } from '../src/errors.js'
 import { faultPoint } from '../src/faults.js'
-import type { PreparePlan, Sink, WriteKind, WriteTarget } from '../src/sink.js'
+import type { IndexDefinition, PreparePlan, Sink, SinkOptions, WriteKind, WriteTarget } from '../src/sink.js'
 import type { ColumnInfo, KeyTuple, Row, TableSchema } from '../src/types.js'
 
-export function createSink(connection: string | ConnectionOptions): SqliteSink {
-  return new SqliteSink(sqliteFilename(connection))
+export function createSink(connection: string | ConnectionOptions, options: SinkOptions = {}): SqliteSink {
+  return new SqliteSink(sqliteFilename(connection), options)
 }
 
 /**
  * Writes a SQLite file: each batch is one transaction of prepared inserts (or upserts on the
- * key). WAL with synchronous=NORMAL survives a killed process; only a power cut can lose the last
- * commits, and a resume replays those.
+ * key), in WAL mode. With `durableCommits` (a run with checkpoints) it runs with synchronous=FULL,
+ * which fsyncs the WAL at each commit, so a checkpoint never covers a commit a power cut can take
+ * back (https://www.sqlite.org/pragma.html#pragma_synchronous). Without it, synchronous=NORMAL
+ * survives a killed process but a power cut can lose the last commits: nothing records them then.
  */
 export class SqliteSink implements Sink {
   readonly engine = 'sqlite'
   readonly #connection: SqliteConnection
   readonly #statements = new Map<string, Database.Statement>()
+  readonly #durable: boolean
   #writable = false
 
-  constructor(filename: string) {
+  constructor(filename: string, options: SinkOptions = {}) {
     this.#connection = new SqliteConnection(filename, { writable: true })
+    this.#durable = options.durableCommits ?? false
   }
 
   /** Opens an existing file; a missing one is created by the first write, so dry runs leave no trace. */
@@ -47,7 +51,7 @@ export class SqliteSink implements Sink {
     const db = this.#connection.db
     if (!this.#writable) {
       db.pragma('journal_mode = WAL')
-      db.pragma('synchronous = NORMAL')
+      db.pragma(`synchronous = ${this.#durable ? 'FULL' : 'NORMAL'}`)
       this.#writable = true
     }
     return db
@@ -119,16 +123,45 @@ export class SqliteSink implements Sink {
     this.#db.exec(statement)
   }
 
-  async dropSecondaryIndexes(table: string): Promise<string[]> {
-    const db = this.#db
-    // Indexes behind PRIMARY KEY and UNIQUE constraints have no SQL and stay: they are the key.
-    const indexes = db
-      .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL")
+  /**
+   * The non-unique indexes made by CREATE INDEX (origin `c`). Unique ones stay, as those behind
+   * PRIMARY KEY and UNIQUE constraints: they enforce the data, and an upsert's ON CONFLICT may
+   * stand on one.
+   */
+  async secondaryIndexes(table: string): Promise<IndexDefinition[]> {
+    if (!this.#connection.opened) return []
+    const rows = this.#connection.db
+      .prepare(
+        `SELECT l.name, m.sql FROM pragma_index_list(?) AS l JOIN sqlite_master AS m ON m.type = 'index' AND m.name = l.name
+         WHERE l.origin = 'c' AND NOT l."unique" ORDER BY l.name`,
+      )
       .all(table) as { name: string; sql: string }[]
+    return rows.map((r) => ({ name: r.name, create: r.sql }))
+  }
+
+  async dropIndexes(_table: string, indexes: readonly IndexDefinition[]): Promise<IndexDefinition[]> {
+    const db = this.#db
     db.transaction(() => {
-      for (const index of indexes) db.exec(`DROP INDEX ${quoteIdent(index.name)}`)
+      for (const index of indexes) db.exec(`DROP INDEX IF EXISTS ${quoteIdent(index.name)}`)
     })()
-    return indexes.map((i) => i.sql)
+    return [...indexes]
+  }
+
+  /**
+   * Index names are unique in the whole file, so a name already there means built (or taken, which
+   * the caller's check of the table's indexes then finds). FULL for this commit even without
+   * `durableCommits`: the caller forgets the definition once it returns.
+   */
+  async createIndex(index: IndexDefinition): Promise<void> {
+    const db = this.#db
+    if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?").get(index.name)) return
+    const level = db.pragma('synchronous', { simple: true }) as number
+    db.pragma('synchronous = FULL')
+    try {
+      db.exec(index.create)
+    } finally {
+      db.pragma(`synchronous = ${level}`)
+    }
   }
 
   nativeType(column: ColumnInfo): string {

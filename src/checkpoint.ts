@@ -29,8 +29,6 @@ export interface CheckpointState {
   readonly open: ReadonlyMap<number, OpenPartition>
   readonly counts: Counts
   readonly updatedAt?: string
-  /** Statements that rebuild the target indexes dropped for the load (`deferIndexes`). */
-  readonly deferredIndexes?: readonly string[]
   /** The rejected-rows files of the runs this one continues: their rows are not expected in the target. */
   readonly rejectedFiles?: readonly string[]
 }
@@ -77,7 +75,6 @@ export class Checkpoint {
     pipeline: string
     table: string
     settingsHash: string
-    deferredIndexes?: readonly string[]
     rejectedFiles?: readonly string[]
   }
 
@@ -92,7 +89,6 @@ export class Checkpoint {
       pipeline: state.pipeline,
       table: state.table,
       settingsHash: state.settingsHash,
-      ...(state.deferredIndexes && { deferredIndexes: state.deferredIndexes }),
       ...(state.rejectedFiles && { rejectedFiles: state.rejectedFiles }),
     }
     for (const i of state.done) this.#markDone(i)
@@ -113,10 +109,6 @@ export class Checkpoint {
 
   get partitions(): readonly Json[] {
     return this.#partitions
-  }
-
-  get deferredIndexes(): readonly string[] {
-    return this.#meta.deferredIndexes ?? []
   }
 
   get rejectedFiles(): readonly string[] {
@@ -196,12 +188,6 @@ export class Checkpoint {
     while (this.#doneAbove.delete(this.#lowWater)) this.#lowWater++
   }
 
-  /** Keeps `statements` (deferred index builds) in the file from now on, durably. */
-  async keepDeferredIndexes(statements: readonly string[]): Promise<void> {
-    this.#meta.deferredIndexes = statements
-    await this.save()
-  }
-
   /**
    * Writes the file atomically (temp file, fsync, rename, fsync of the folder); saves run one at a
    * time, in order. A partition's durable lease moves only once the file holding it is on disk.
@@ -259,13 +245,14 @@ function planText(settingsHash: string, partitions: readonly Json[]): string {
   return JSON.stringify({ version: 2, settingsHash, partitions })
 }
 
-async function writeAtomically(file: string, text: string): Promise<void> {
+/** Temp file, fsync, rename, fsync of the folder; `fault` names the kill tests' crash point halfway. */
+export async function writeAtomically(file: string, text: string, fault = 'checkpoint-write'): Promise<void> {
   await mkdir(dirname(file), { recursive: true })
   const temp = `${file}.tmp-${process.pid}`
   const handle = await open(temp, 'w')
   try {
     await handle.writeFile(text)
-    faultPoint('checkpoint-write')
+    faultPoint(fault)
     await handle.sync()
   } finally {
     await handle.close()
@@ -292,7 +279,6 @@ export async function loadCheckpoint(file: string): Promise<CheckpointState | un
       settingsHash: string
       updatedAt?: string
       counts: Counts
-      deferredIndexes?: string[]
       rejectedFiles?: string[]
       partitions: number
       done: [number, number][]
@@ -316,7 +302,6 @@ export async function loadCheckpoint(file: string): Promise<CheckpointState | un
       open: new Map(raw.open.map((o) => [o.i, { ...(o.position !== undefined && { position: o.position }), lease: o.lease }])),
       counts: raw.counts,
       ...(raw.updatedAt && { updatedAt: raw.updatedAt }),
-      ...(raw.deferredIndexes && { deferredIndexes: raw.deferredIndexes }),
       ...(raw.rejectedFiles && { rejectedFiles: raw.rejectedFiles }),
     }
   } catch (err) {

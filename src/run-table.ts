@@ -1,6 +1,7 @@
 import type { WriteEvents } from '../transforms/write.js'
 import { Checkpoint, type CheckpointState, loadCheckpoint, settingsHash } from './checkpoint.js'
 import type { ResolvedSettings } from './config.js'
+import { DeferredIndexes } from './deferred-indexes.js'
 import { describeEndpoint, openSink, openSource } from './engines/registry.js'
 import { CheckpointError, messageOf, MissingTableError } from './errors.js'
 import { inspect, type Inspection } from './inspect.js'
@@ -33,6 +34,7 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
   const { logger } = env
   const stats = new Stats()
   const opened: { source?: Source; sink?: Sink } = {}
+  let indexes: DeferredIndexes | undefined
   let validation: ValidationResult | undefined
   let status: TableStatus = 'FAILED'
   let error: Error | undefined
@@ -43,7 +45,8 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
       `${s.sourceTable} → ${s.targetTable}: ${describeEndpoint(s.source)} → ${describeEndpoint(s.target)} (${s.strategy})`,
     )
     const source = (opened.source = await openSource(s.source))
-    const sink = (opened.sink = await openSink(s.target))
+    const sink = (opened.sink = await openSink(s.target, { durableCommits: s.checkpoints }))
+    indexes = new DeferredIndexes(s, sink, logger)
     const seen = await inspect(s, source, sink)
     logger.info(`key ${keyNames(seen.keys.source)} (${seen.keys.origin}) → target key ${keyNames(seen.keys.target)}`)
     if (env.validateOnly) {
@@ -52,7 +55,7 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
       await rejects.load(await lastRejectedFiles(s))
       table = { target, partitions: await strategyFor('chunked').plan(source, read(s, seen.keys), s), rejects }
     } else {
-      const ctx = await prepare(s, seen, { source, sink }, stats, env)
+      const ctx = await prepare(s, seen, { source, sink, indexes }, stats, env)
       table = { target: ctx.target, partitions: ctx.checkpoint.partitions, rejects: ctx.rejects, checkpoint: ctx.checkpoint }
       progress = env.progress(s.targetTable, stats, logger, s.progressInterval)
       await runPartitions(ctx, { source, sink }, strategyFor(s.strategy).concurrency(s), logger)
@@ -60,7 +63,7 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
       progress.stop()
       logger.info(`loaded: ${progressLine(stats)}`)
       if (stats.workers.length > 1) logger.info(`rows per worker: ${stats.workers.join(', ')}`)
-      await buildDeferredIndexes(sink, ctx.checkpoint, logger)
+      await indexes.restore()
       await runStep('after', s.after, sink, logger, s.targetTable)
     }
     if (s.validate !== false || env.validateOnly) {
@@ -87,6 +90,7 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
     error = err instanceof Error ? err : new Error(String(err))
     // The rows of the batch that crossed the limit were refused, though the batch never finished.
     if (table) stats.failed = Math.max(stats.failed, table.rejects.keys.size)
+    if (indexes && !env.validateOnly) error = await indexes.afterFailure(error)
     logger.error(error.message)
   } finally {
     progress.stop()
@@ -127,7 +131,7 @@ function writeTarget(keys: Keys, target: TableSchema, seen: Inspection): WriteTa
 async function prepare(
   s: ResolvedSettings,
   seen: Inspection,
-  { source, sink }: { source: Source; sink: Sink },
+  { source, sink, indexes }: { source: Source; sink: Sink; indexes: DeferredIndexes },
   stats: Stats,
   env: TableEnv,
 ): Promise<RunContext & { rejects: TableRejects }> {
@@ -141,6 +145,7 @@ async function prepare(
     )
   }
   if (s.resume && !state) logger.warn(`no checkpoint at ${s.checkpointFile}; starting from the beginning`)
+  await indexes.atStart(state !== undefined)
   let schema: TableSchema
   let planWritten = state !== undefined
   if (state) {
@@ -150,7 +155,8 @@ async function prepare(
   } else {
     await runStep('before', s.before, sink, logger, s.targetTable)
     schema = await sink.prepare({ table: s.targetTable, schema: seen.target, mode: s.writeMode })
-    state = await freshState(s, seen, source, hash, await deferIndexes(s, sink, logger))
+    await indexes.defer()
+    state = await freshState(s, seen, source, hash)
     planWritten = false
     logger.info(`${stats.total} rows in ${state.partitions.length} chunk(s); target \`${s.targetTable}\` prepared (${s.writeMode})`)
   }
@@ -209,25 +215,6 @@ function resumeLine(s: ResolvedSettings, state: CheckpointState, stats: Stats): 
   return `resuming from ${s.checkpointFile}: ${state.done.size}/${state.partitions.length} chunks done, ${stats.done} rows done, open at ${positions.join(', ') || 'their start'}`
 }
 
-async function deferIndexes(s: ResolvedSettings, sink: Sink, logger: Logger): Promise<string[]> {
-  if (!s.deferIndexes) return []
-  if (!sink.dropSecondaryIndexes) {
-    logger.warn(`deferIndexes: the ${sink.engine} target keeps its indexes during the load`)
-    return []
-  }
-  const statements = await sink.dropSecondaryIndexes(s.targetTable)
-  if (statements.length) logger.info(`deferIndexes: dropped ${statements.length} secondary index(es) of \`${s.targetTable}\` until the load ends`)
-  return statements
-}
-
-async function buildDeferredIndexes(sink: Sink, checkpoint: Checkpoint, logger: Logger): Promise<void> {
-  const statements = checkpoint.deferredIndexes
-  if (statements.length === 0 || !sink.execute) return
-  const started = Date.now()
-  for (const statement of statements) await sink.execute(statement)
-  logger.info(`deferIndexes: built ${statements.length} index(es) in ${((Date.now() - started) / 1000).toFixed(2)} s`)
-}
-
 async function existingTarget(sink: Sink, s: ResolvedSettings): Promise<TableSchema> {
   const target = await sink.describe(s.targetTable)
   if (!target) throw new MissingTableError(s.targetTable, `the target \`${describeEndpoint(s.target)}\``)
@@ -239,7 +226,6 @@ async function freshState(
   seen: Inspection,
   source: Source,
   hash: string,
-  deferredIndexes: string[],
 ): Promise<CheckpointState> {
   return {
     pipeline: s.name,
@@ -249,7 +235,6 @@ async function freshState(
     done: new Set(),
     open: new Map(),
     counts: { migrated: 0, failed: 0, skipped: 0, filtered: 0 },
-    ...(deferredIndexes.length && { deferredIndexes }),
   }
 }
 

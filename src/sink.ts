@@ -30,6 +30,24 @@ export interface WriteTarget {
   readonly key: readonly string[]
 }
 
+/** A secondary index as `deferIndexes` keeps it while it is dropped. */
+export interface IndexDefinition {
+  readonly name: string
+  /** The engine's statement that builds it, e.g. `CREATE INDEX "items_name" ON "items" ("name")`. */
+  readonly create: string
+}
+
+/** How a sink is opened. */
+export interface SinkOptions {
+  /**
+   * Every commit is on disk, surviving a power cut, before `write` resolves (default false). A run
+   * with checkpoints asks for it: a checkpoint records as done what was committed before it was
+   * written, so those commits must not be lost when the file is not. Engines whose server decides
+   * durability by its own settings (PostgreSQL, MySQL) ignore it.
+   */
+  readonly durableCommits?: boolean
+}
+
 /**
  * A database that rows are written to. `write` is one transaction: it resolves only when the batch
  * is committed and leaves nothing behind when it rejects.
@@ -57,10 +75,18 @@ export interface Sink {
   /** Runs one SQL statement (for `before`/`after` steps). Optional: not every engine speaks SQL. */
   execute?(statement: string): Promise<void>
   /**
-   * Drops the table's secondary indexes and returns the statements that build them again
-   * (`deferIndexes`). Optional: engines without it keep their indexes during the load.
+   * The table's secondary indexes: non-unique ones no key or constraint stands on, which
+   * `deferIndexes` drops for the load. With `dropIndexes` and `createIndex`, optional: an engine without all three
+   * keeps its indexes during the load.
    */
-  dropSecondaryIndexes?(table: string): Promise<string[]>
+  secondaryIndexes?(table: string): Promise<IndexDefinition[]>
+  /** Drops these indexes of the table; returns those dropped (one the engine needs, e.g. for a foreign key, stays). */
+  dropIndexes?(table: string, indexes: readonly IndexDefinition[]): Promise<IndexDefinition[]>
+  /**
+   * Builds the index, durably, unless an index of that name exists: a run that follows a crash may
+   * find it built already.
+   */
+  createIndex?(index: IndexDefinition): Promise<void>
   /** The engine's type for a column, as `prepare` would create it (shown by dry runs). */
   nativeType?(column: ColumnInfo): string
   /** Maps a failed write's error to what the pipeline should do about it. */

@@ -7,7 +7,7 @@ import { truncateRefused } from '../../src/engines/sql/ddl.js'
 import { countRows, lookupRows } from '../../src/engines/sql/queries.js'
 import { ConfigError, type FailureKind, SinkWriteError } from '../../src/errors.js'
 import { redactUrl } from '../../src/redact.js'
-import type { PreparePlan, Sink, WriteKind, WriteTarget } from '../../src/sink.js'
+import type { IndexDefinition, PreparePlan, Sink, WriteKind, WriteTarget } from '../../src/sink.js'
 import type { ColumnInfo, KeyTuple, Row, TableSchema } from '../../src/types.js'
 import { checkRows } from '../../src/values.js'
 import { insertStatements, loadData } from './mysql-bulk.js'
@@ -60,6 +60,9 @@ export type MysqlBulkMethod = 'insert' | 'load'
  * Writes MySQL or MariaDB, one transaction per batch, in a strict session (see
  * src/engines/mysql.ts). Any warning a write leaves (a truncation, a rounding, a duplicate that
  * LOAD DATA skipped) rolls the batch back as a rejected write, so nothing is ever cut silently.
+ * A COMMIT is as durable as the server's `innodb_flush_log_at_trx_commit` makes it (1 by default:
+ * the redo log is flushed at each commit), so `durableCommits` needs nothing here; ferry leaves the
+ * setting to the server.
  */
 export class MysqlSink implements Sink {
   readonly engine = 'mysql'
@@ -138,23 +141,35 @@ export class MysqlSink implements Sink {
     await (await this.#connection.session()).conn.query(statement)
   }
 
-  /**
-   * Drops the non-unique indexes (unique ones enforce the data) and returns the statements that
-   * build them again. An index a foreign key needs stays.
-   */
-  async dropSecondaryIndexes(table: string): Promise<string[]> {
+  /** The non-unique plain-column indexes (unique ones enforce the data), with the statement that creates each. */
+  async secondaryIndexes(table: string): Promise<IndexDefinition[]> {
     const { conn } = await this.#connection.session()
-    const dropped: string[] = []
-    for (const [name, create] of await secondaryIndexes(conn, table)) {
+    return [...(await secondaryIndexes(conn, table))].map(([name, create]) => ({ name, create }))
+  }
+
+  /** An index a foreign key needs stays (and is not returned). */
+  async dropIndexes(table: string, indexes: readonly IndexDefinition[]): Promise<IndexDefinition[]> {
+    const { conn } = await this.#connection.session()
+    const dropped: IndexDefinition[] = []
+    for (const index of indexes) {
       try {
-        await conn.query(`DROP INDEX ${quoteIdent(name)} ON ${quoteIdent(table)}`)
-        dropped.push(create)
+        await conn.query(`DROP INDEX ${quoteIdent(index.name)} ON ${quoteIdent(table)}`)
+        dropped.push(index)
       } catch (err) {
         // 1553: needed in a foreign key constraint.
         if ((err as { errno?: unknown }).errno !== 1553) throw err
       }
     }
     return dropped
+  }
+
+  /** MySQL has no CREATE INDEX IF NOT EXISTS (MariaDB does, but not MySQL 8): a duplicate name is error 1061. */
+  async createIndex(index: IndexDefinition): Promise<void> {
+    try {
+      await (await this.#connection.session()).conn.query(index.create)
+    } catch (err) {
+      if ((err as { errno?: unknown }).errno !== 1061) throw err
+    }
   }
 
   nativeType(column: ColumnInfo): string {

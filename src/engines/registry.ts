@@ -1,7 +1,7 @@
 import type { ConnectionOptions, Endpoint } from '../endpoint.js'
 import { ConfigError, ConnectionError, messageOf } from '../errors.js'
 import { redactUrl } from '../redact.js'
-import type { Sink } from '../sink.js'
+import type { Sink, SinkOptions } from '../sink.js'
 import type { Source } from '../source.js'
 
 type Connection = string | ConnectionOptions
@@ -13,7 +13,7 @@ type Connection = string | ConnectionOptions
 const engines: Record<string, {
   readonly schemes: readonly string[]
   readonly source: () => Promise<{ createSource(connection: Connection): Source }>
-  readonly sink: () => Promise<{ createSink(connection: Connection): Sink }>
+  readonly sink: () => Promise<{ createSink(connection: Connection, options?: SinkOptions): Sink }>
 }> = {
   sqlite: {
     schemes: ['sqlite'],
@@ -56,20 +56,25 @@ export async function openSource(endpoint: Endpoint<Source>): Promise<Source> {
   return source
 }
 
-export async function openSink(endpoint: Endpoint<Sink>): Promise<Sink> {
-  const sink = typeof endpoint === 'function' ? endpoint() : (await entry(endpoint).sink()).createSink(endpoint)
+/** Creates and opens a sink; a factory endpoint makes its own and gets no options. */
+export async function openSink(endpoint: Endpoint<Sink>, options: SinkOptions = {}): Promise<Sink> {
+  const sink = typeof endpoint === 'function' ? endpoint() : (await entry(endpoint).sink()).createSink(endpoint, options)
   await openOrExplain(sink, 'target', endpoint)
   return sink
 }
 
-/** A source and a sink of their own, as each worker and each dry-run table needs. */
+/**
+ * A source and a sink of their own, as each worker and each dry-run table needs; the sink commits
+ * durably when checkpoints cover its commits.
+ */
 export async function openConnections(s: {
   source: Endpoint<Source>
   target: Endpoint<Sink>
+  checkpoints?: boolean
 }): Promise<{ source: Source; sink: Sink }> {
   const source = await openSource(s.source)
   try {
-    return { source, sink: await openSink(s.target) }
+    return { source, sink: await openSink(s.target, { durableCommits: s.checkpoints === true }) }
   } catch (err) {
     await source.close()
     throw err
