@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { CheckpointError, messageOf } from './errors.js'
+import { DoneRuns } from './done-runs.js'
 import { faultPoint } from './faults.js'
 import type { Counts } from './stats.js'
 import type { Json } from './types.js'
@@ -18,6 +19,8 @@ export interface OpenPartition {
 
 /** What a checkpoint holds: the plan, what is done, where each open partition stands. */
 export interface CheckpointState {
+  /** Pairs the state file with its plan: a plan of another run is never taken for this one's. */
+  readonly runId: string
   readonly pipeline: string
   readonly table: string
   readonly settingsHash: string
@@ -65,13 +68,12 @@ export class Checkpoint {
   readonly #enabled: boolean
   readonly #partitions: readonly Json[]
   readonly #open = new Map<number, Partition>()
-  /** Every partition below it is done; done ones above it are in `#doneAbove`. */
-  #lowWater = 0
-  readonly #doneAbove = new Set<number>()
+  readonly #done: DoneRuns
   #counts: Counts
   #saving: Promise<void> = Promise.resolve()
   #planWritten: boolean
   readonly #meta: {
+    runId: string
     pipeline: string
     table: string
     settingsHash: string
@@ -86,12 +88,13 @@ export class Checkpoint {
     this.#partitions = state.partitions
     this.#counts = { ...state.counts }
     this.#meta = {
+      runId: state.runId,
       pipeline: state.pipeline,
       table: state.table,
       settingsHash: state.settingsHash,
       ...(state.rejectedFiles && { rejectedFiles: state.rejectedFiles }),
     }
-    for (const i of state.done) this.#markDone(i)
+    this.#done = new DoneRuns(state.done)
     for (const [i, open] of state.open) {
       this.#open.set(i, {
         ...(open.position !== undefined && { position: open.position }),
@@ -101,10 +104,6 @@ export class Checkpoint {
         durable: { committed: 0, lease: open.lease },
       })
     }
-  }
-
-  get file(): string {
-    return this.#file
   }
 
   get partitions(): readonly Json[] {
@@ -121,21 +120,16 @@ export class Checkpoint {
   }
 
   get doneCount(): number {
-    return this.#lowWater + this.#doneAbove.size
+    return this.#done.size
   }
 
   isDone(index: number): boolean {
-    return index < this.#lowWater || this.#doneAbove.has(index)
+    return this.#done.has(index)
   }
 
   /** Where a partition's next read starts: undefined for its beginning. */
   position(index: number): Json | undefined {
     return this.#open.get(index)?.position
-  }
-
-  /** The positions of the started, unfinished partitions (for the resume line). */
-  openPositions(): Json[] {
-    return [...this.#open.values()].flatMap((p) => (p.position === undefined ? [] : [p.position]))
   }
 
   /** Whether the partition's next batch must be an upsert: a crashed run may have written it. */
@@ -170,7 +164,7 @@ export class Checkpoint {
 
   async complete(index: number): Promise<void> {
     this.#open.delete(index)
-    this.#markDone(index)
+    this.#done.add(index)
     await this.save()
   }
 
@@ -181,11 +175,6 @@ export class Checkpoint {
       this.#open.set(index, p)
     }
     return p
-  }
-
-  #markDone(index: number): void {
-    this.#doneAbove.add(index)
-    while (this.#doneAbove.delete(this.#lowWater)) this.#lowWater++
   }
 
   /**
@@ -199,7 +188,7 @@ export class Checkpoint {
     const writePlan = !this.#planWritten
     this.#planWritten = true
     this.#saving = this.#saving.then(async () => {
-      if (writePlan) await writeAtomically(planFile(this.#file), planText(this.#meta.settingsHash, this.#partitions))
+      if (writePlan) await writeAtomically(planFile(this.#file), planText(this.#meta.runId, this.#meta.settingsHash, this.#partitions))
       await writeAtomically(this.#file, text)
       for (const s of snapshot) s.p.durable = { committed: s.committed, lease: s.lease }
     })
@@ -207,7 +196,6 @@ export class Checkpoint {
   }
 
   #serialize(snapshot: { i: number; p: Partition; lease: number }[]): string {
-    const above = [...this.#doneAbove].sort((a, b) => a - b)
     return JSON.stringify({
       version: 2,
       ...this.#meta,
@@ -215,7 +203,7 @@ export class Checkpoint {
       counts: this.#counts,
       partitions: this.#partitions.length,
       partitionsDone: this.doneCount,
-      done: runsOf(this.#lowWater, above),
+      done: this.#done.runs(),
       open: snapshot.map(({ i, p, lease }) => ({ i, ...(p.position !== undefined && { position: p.position }), lease })),
     })
   }
@@ -228,21 +216,25 @@ export class Checkpoint {
   }
 }
 
-/** `[[0, low - 1], …runs of consecutive indexes in above]`, inclusive. */
-function runsOf(low: number, above: readonly number[]): [number, number][] {
-  const runs: [number, number][] = low > 0 ? [[0, low - 1]] : []
-  for (const i of above) {
-    const last = runs.at(-1)
-    if (last && last[1] === i - 1) last[1] = i
-    else runs.push([i, i])
-  }
-  return runs
-}
-
 const planFile = (file: string): string => file.replace(/(\.json)?$/, '.plan.json')
 
-function planText(settingsHash: string, partitions: readonly Json[]): string {
-  return JSON.stringify({ version: 2, settingsHash, partitions })
+function planText(runId: string, settingsHash: string, partitions: readonly Json[]): string {
+  return JSON.stringify({ version: 2, runId, settingsHash, partitions })
+}
+
+/**
+ * Removes a checkpoint and its plan, durably, before a fresh run touches the target: a resume
+ * must never pair an old checkpoint with a target that a later run emptied.
+ */
+export async function discardCheckpoint(file: string): Promise<void> {
+  const existed = (await Promise.all([rm(file), rm(planFile(file))].map((p) => p.then(() => true, () => false)))).some(Boolean)
+  if (!existed) return
+  const folder = await open(dirname(file), 'r')
+  try {
+    await folder.sync()
+  } finally {
+    await folder.close()
+  }
 }
 
 /** Temp file, fsync, rename, fsync of the folder; `fault` names the kill tests' crash point halfway. */
@@ -274,6 +266,7 @@ export async function loadCheckpoint(file: string): Promise<CheckpointState | un
   try {
     const raw = JSON.parse(text) as {
       version?: number
+      runId?: string
       pipeline: string
       table: string
       settingsHash: string
@@ -287,13 +280,14 @@ export async function loadCheckpoint(file: string): Promise<CheckpointState | un
     if (raw.version !== 2) throw new Error(`version ${String(raw.version)} is not this ferry's checkpoint format (2)`)
     const planText = await readIfThere(planFile(file))
     if (planText === undefined) throw new Error(`its plan \`${planFile(file)}\` is missing`)
-    const plan = JSON.parse(planText) as { settingsHash: string; partitions: Json[] }
-    if (plan.settingsHash !== raw.settingsHash || plan.partitions.length !== raw.partitions) {
+    const plan = JSON.parse(planText) as { runId?: string; settingsHash: string; partitions: Json[] }
+    if (plan.runId !== raw.runId || plan.settingsHash !== raw.settingsHash || plan.partitions.length !== raw.partitions) {
       throw new Error(`its plan \`${planFile(file)}\` belongs to another run`)
     }
     const done = new Set<number>()
     for (const [from, to] of raw.done) for (let i = from; i <= to; i++) done.add(i)
     return {
+      runId: raw.runId ?? '',
       pipeline: raw.pipeline,
       table: raw.table,
       settingsHash: raw.settingsHash,

@@ -9,6 +9,9 @@ export class FerryError extends Error {
 /** Bad input: a setting, a pipeline name, a URL. The CLI exits 2. */
 export class ConfigError extends FerryError {}
 
+/** A key that cannot be used: not unique, holding NULLs, or missing. Bad input: the CLI exits 2. */
+export class KeyError extends ConfigError {}
+
 /** A database could not be opened or a table is not there. The CLI exits 2. */
 export class ConnectionError extends FerryError {}
 

@@ -1,12 +1,11 @@
 import type { ResolvedSettings } from './config.js'
-import { ConfigError } from './errors.js'
+import { KeyError } from './errors.js'
 import { keyId } from './canonical.js'
 import { keyOf, keyText, sameSet } from './keys.js'
 import type { Page, Source } from './source.js'
 import type { ColumnInfo, TableSchema } from './types.js'
 
-/** A key that cannot be used: not unique, holding NULLs, or missing. Bad input: the CLI exits 2. */
-export class KeyError extends ConfigError {}
+export { KeyError }
 
 /** The keys a run reads and writes by, as checked before it starts. */
 export interface Keys {

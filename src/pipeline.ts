@@ -20,6 +20,8 @@ export interface RunContext {
   readonly target: WriteTarget
   /** The names of `target.columns`. */
   readonly writtenColumns: ReadonlySet<string>
+  /** Whether the target key is unique in the target table (upserts work). */
+  readonly upsertable: boolean
   readonly stats: Stats
   readonly checkpoint: Checkpoint
   readonly events: WriteEvents
@@ -94,6 +96,7 @@ async function runStages(
       sink: conn.sink,
       target: ctx.target,
       mode: s.writeMode,
+      upsertable: ctx.upsertable,
       maxRetries: s.maxRetries,
       retryDelay: s.retryDelay,
       skipExisting: s.skipExisting,

@@ -1,11 +1,13 @@
+import { randomUUID } from 'node:crypto'
 import type { WriteEvents } from '../transforms/write.js'
-import { Checkpoint, type CheckpointState, loadCheckpoint, settingsHash } from './checkpoint.js'
+import { Checkpoint, type CheckpointState, discardCheckpoint, loadCheckpoint, settingsHash } from './checkpoint.js'
 import type { ResolvedSettings } from './config.js'
 import { DeferredIndexes } from './deferred-indexes.js'
 import { describeEndpoint, openSink, openSource } from './engines/registry.js'
 import { CheckpointError, messageOf, MissingTableError } from './errors.js'
 import { inspect, type Inspection } from './inspect.js'
 import type { Keys } from './key-check.js'
+import { sameSet } from './keys.js'
 import type { Logger } from './log.js'
 import type { RunContext } from './pipeline.js'
 import { type ProgressFactory, progressLine } from './progress.js'
@@ -18,8 +20,8 @@ import { runStep } from './steps.js'
 import { strategyFor } from './strategy.js'
 import { lastRejectedFiles, validateTable } from './table-validation.js'
 import type { Json, TableSchema } from './types.js'
-import type { ValidationResult } from './validate.js'
 import type { TableResult, TableStatus } from './outcome.js'
+import type { ValidationResult } from './validate.js'
 import { runPartitions } from './workers.js'
 
 export interface TableEnv {
@@ -153,6 +155,7 @@ async function prepare(
     stats.restore(state.counts)
     logger.info(resumeLine(s, state, stats))
   } else {
+    await discardCheckpoint(s.checkpointFile)
     await runStep('before', s.before, sink, logger, s.targetTable)
     schema = await sink.prepare({ table: s.targetTable, schema: seen.target, mode: s.writeMode })
     await indexes.defer()
@@ -175,6 +178,7 @@ async function prepare(
     keys: seen.keys,
     target,
     writtenColumns: new Set(target.columns.map((c) => c.name)),
+    upsertable: schema.uniqueKeys.some((u) => sameSet(u, target.key)),
     stats,
     checkpoint,
     rejects,
@@ -228,6 +232,7 @@ async function freshState(
   hash: string,
 ): Promise<CheckpointState> {
   return {
+    runId: randomUUID(),
     pipeline: s.name,
     table: s.sourceTable,
     settingsHash: hash,

@@ -41,7 +41,7 @@ export async function validateTable(s: ResolvedSettings, run: TableValidation, l
   else {
     const keys =
       result.mode === 'checksum'
-        ? `${unread(result)} in ${result.mismatchedPartitions?.length ?? 0} chunk(s); missing keys ${result.missingKeys?.join(', ') || '-'}; extra ${result.extraKeys?.join(', ') || '-'}; differing ${result.differingKeys?.join(', ') || '-'}${columnsLine(result)}`
+        ? `${unread(result)} in ${result.mismatchedPartitions?.length ?? 0} chunk(s); missing keys ${result.missingKeys?.join(', ') || '-'}; extra ${result.extraKeys?.join(', ') || '-'}; differing ${result.differingKeys?.join(', ') || '-'}${columnsLine(result)}${shared(result)}`
         : ''
     logger.error({ mismatchedPartitions: result.mismatchedPartitions }, `${line}: FAILED${keys}`)
   }
@@ -51,6 +51,10 @@ export async function validateTable(s: ResolvedSettings, run: TableValidation, l
 function unread(result: ValidationResult): string {
   const read = result.sourceRowsRead
   return read !== undefined && read !== result.sourceCount ? `; the comparison read ${read} of the ${result.sourceCount} source rows` : ''
+}
+
+function shared(result: ValidationResult): string {
+  return result.sharedKeys?.length ? `; target keys several source rows are transformed to: ${result.sharedKeys.join(', ')}` : ''
 }
 
 function columnsLine(result: ValidationResult): string {

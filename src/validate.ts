@@ -34,6 +34,8 @@ export interface ValidationResult {
   readonly differingKeys?: string[]
   /** Target columns whose values differ, with how many rows differ in each. */
   readonly differingColumns?: Record<string, number>
+  /** Target keys that several source rows are transformed to (samples): the target holds one row for them. */
+  readonly sharedKeys?: string[]
 }
 
 const sampleSize = 20
@@ -92,6 +94,7 @@ export async function validateRun(input: ValidationInput): Promise<ValidationRes
     extraKeys,
     differingKeys: compare.differingKeys,
     differingColumns: compare.differingColumns,
+    sharedKeys: compare.sharedKeys,
   }
 }
 
@@ -102,6 +105,9 @@ class Comparison {
   expected = 0
   /** Expected rows the target holds a row for (equal or not). */
   found = 0
+  /** The target keys found, while they fit in memory: several source rows meeting one is a difference. */
+  #foundKeys: Set<string> | undefined = new Set()
+  readonly sharedKeys: string[] = []
   readonly mismatches: PartitionMismatch[] = []
   readonly missingKeys: string[] = []
   readonly differingKeys: string[] = []
@@ -118,7 +124,7 @@ class Comparison {
   }
 
   get clean(): boolean {
-    return this.mismatches.length === 0 && this.missingKeys.length === 0 && this.differingKeys.length === 0
+    return this.mismatches.length === 0 && this.missingKeys.length === 0 && this.differingKeys.length === 0 && this.sharedKeys.length === 0
   }
 
   async partition(partition: Json): Promise<void> {
@@ -153,12 +159,21 @@ class Comparison {
         continue
       }
       this.found++
+      this.#distinct(id, row)
       const columns = this.#columns.filter((c) => canonical(row[c.name], c) !== canonical(actual[c.name], c))
       if (columns.length === 0) continue
       this.#differing++
       sample(this.differingKeys, keyText(keyOf(row, key)))
       for (const c of columns) this.differingColumns[c.name] = (this.differingColumns[c.name] ?? 0) + 1
     }
+  }
+
+  /** Notes a found target key; one that an earlier source row already met is a shared key. */
+  #distinct(id: string, row: Row): void {
+    if (!this.#foundKeys) return
+    if (this.#foundKeys.has(id)) sample(this.sharedKeys, keyText(keyOf(row, this.input.target.key)))
+    else if (this.#foundKeys.size < maxKeysToName) this.#foundKeys.add(id)
+    else this.#foundKeys = undefined
   }
 }
 

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'ava'
 import { Checkpoint, loadCheckpoint } from '../src/checkpoint.js'
+import { DoneRuns } from '../src/done-runs.js'
 import { tupleFromJson, tupleToJson } from '../src/keys.js'
 import { runPipeline } from '../src/run.js'
 import { itemsDb, query, range, tempDir, testSettings } from './helpers.js'
@@ -48,7 +49,7 @@ const noCounts = { migrated: 0, failed: 0, skipped: 0, filtered: 0 }
 
 function fresh(partitions: unknown[], file: string, interval = 10, done: Iterable<number> = []): Checkpoint {
   return new Checkpoint(
-    { pipeline: 'p', table: 't', settingsHash: 'h', partitions: partitions as never, done: new Set(done), open: new Map(), counts: noCounts },
+    { runId: 'r', pipeline: 'p', table: 't', settingsHash: 'h', partitions: partitions as never, done: new Set(done), open: new Map(), counts: noCounts },
     { file, interval, enabled: true },
   )
 }
@@ -109,4 +110,39 @@ test('a save writes what is open, not the history: its size does not grow with d
   }
   t.log(`state file sizes: ${sizes.join(' and ')} bytes`)
   t.true(sizes[1]! < sizes[0]! + 20, sizes.join(', '))
+})
+
+test('done partitions are kept as runs: adding and saving cost the same whichever partition is still open', (t) => {
+  const runs = new DoneRuns([5, 3, 4, 9, 0])
+  t.deepEqual(runs.runs(), [[0, 0], [3, 5], [9, 9]])
+  runs.add(1)
+  runs.add(2)
+  runs.add(8)
+  runs.add(4)
+  t.deepEqual(runs.runs(), [[0, 5], [8, 9]])
+  t.is(runs.size, 8)
+  t.true(runs.has(8) && runs.has(0) && !runs.has(6) && !runs.has(10))
+  // Partition 0 still open, every other one done: one run, not 99,999 indexes.
+  const slow = new DoneRuns(range(1, 99_999))
+  t.deepEqual(slow.runs(), [[1, 99_999]])
+})
+
+test('a fresh run discards an old checkpoint before it touches the target; a plan of another run is refused', async (t) => {
+  const dir = tempDir()
+  const target = join(dir, 'target.db')
+  const base = { source: itemsDb(join(dir, 'source.db'), range(1, 3000)), sourceTable: 'items', writeMode: 'insert' as const, chunkSize: 1000, batchSize: 500 }
+  t.is((await runPipeline(testSettings(dir, { ...base, target: failingAfter(target, 3) }))).status, 'FAILED')
+  const file = join(dir, 'checkpoints', 'test.json')
+  t.true(existsSync(file))
+  // A fresh truncating run that fails before its first save must not leave the old checkpoint.
+  const fresh = await runPipeline(testSettings(dir, { ...base, writeMode: 'truncate', target: failingAfter(target, 0), before: () => { throw new Error('stop') } }))
+  t.is(fresh.status, 'FAILED')
+  t.false(existsSync(file), 'the old checkpoint is gone before the before step and the truncate')
+
+  t.is((await runPipeline(testSettings(dir, { ...base, writeMode: 'truncate', target: failingAfter(target, 3) }))).status, 'FAILED')
+  const plan = join(dir, 'checkpoints', 'test.plan.json')
+  writeFileSync(plan, readFileSync(plan, 'utf8').replace(/"runId":"[^"]+"/, '"runId":"another"'))
+  const resumed = await runPipeline(testSettings(dir, { ...base, target: failingAfter(target, Infinity), resume: true }))
+  t.is(resumed.error?.name, 'CheckpointError')
+  t.regex(resumed.error!.message, /its plan .* belongs to another run/)
 })

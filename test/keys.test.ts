@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'ava'
+import { createSource } from '../sources/sqlite.js'
 import { KeyError } from '../src/key-check.js'
+import { tupleToJson } from '../src/keys.js'
 import { runPipeline } from '../src/run.js'
 import { exec, query, tempDir, testSettings } from './helpers.js'
 import { runChild } from './kill-helpers.js'
@@ -160,3 +162,41 @@ if (withMysql) {
     }
   })
 }
+
+if (withPostgres && withMysql) {
+  test('keys differing only in case or trailing spaces stay distinct rows in a MariaDB table ferry creates', async (t) => {
+    const dir = tempDir()
+    const table = `keyspad_${process.pid}_${Date.now().toString(36)}`
+    await pgQuery(`CREATE TABLE ${table} (k text PRIMARY KEY, n int)`, `INSERT INTO ${table} VALUES ('a', 1), ('a ', 2), ('A', 3), ('a  ', 4), ('b', 5)`)
+    try {
+      const result = await runPipeline(testSettings(dir, { source: servers.postgres, target: servers.mysql, sourceTable: table, validate: 'checksum' }))
+      t.is(result.status, 'SUCCESS', result.error?.message)
+      t.like(result.validation, { passed: true, targetCount: 5 })
+      t.deepEqual(await mysqlQuery(`SELECT CONCAT('[', k, ']') AS k FROM ${table} ORDER BY n`), ['[a]', '[a ]', '[A]', '[a  ]', '[b]'].map((k) => ({ k })))
+    } finally {
+      await pgQuery(`DROP TABLE ${table}`)
+      await mysqlQuery(`DROP TABLE IF EXISTS ${table}`)
+    }
+  })
+}
+
+test('a read of an asserted key from a position refuses a second row with the key of that position', async (t) => {
+  const dir = tempDir()
+  const file = join(dir, 'source.db')
+  exec(file, `CREATE TABLE events (id INTEGER PRIMARY KEY, code TEXT NOT NULL);
+    INSERT INTO events VALUES (1, 'a'), (2, 'b'), (3, 'b'), (4, 'c'); CREATE VIEW codes AS SELECT code, id FROM events`)
+  const source = createSource(`sqlite:${file}`)
+  await source.open()
+  try {
+    const read = (verifyUnique: boolean) => async () => {
+      const codes: unknown[] = []
+      for await (const page of source.read({ table: 'codes', key: ['code'], partition: {}, after: tupleToJson(['b']), pageSize: 10, verifyUnique })) codes.push(...page.rows.map((r) => r.code))
+      return codes
+    }
+    t.deepEqual(await read(false)(), ['c'], 'a declared key reads strictly after the position')
+    const err = await t.throwsAsync(read(true), { instanceOf: KeyError })
+    t.regex(err!.message, /two rows with key 'b'/)
+  } finally {
+    await source.close()
+  }
+})

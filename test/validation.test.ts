@@ -53,3 +53,22 @@ test('key ids keep composite keys and NULL apart whatever characters the values 
   t.not(keyId([null], text), keyId(['\u0000'], text))
   t.is(keyId([5n, 'x'], [{ type: 'bigint' }, { type: 'text' }]), keyId([5, 'x'], [{ type: 'bigint' }, { type: 'text' }]))
 })
+
+test('checksum validation fails when several source rows are transformed to one target key, even if an extra row balances the counts', async (t) => {
+  const dir = tempDir()
+  const target = join(dir, 'target.db')
+  const settings = testSettings(dir, {
+    source: itemsDb(join(dir, 'source.db'), range(1, 100)),
+    target: `sqlite:${target}`,
+    sourceTable: 'items',
+    validate: 'checksum',
+    // Rows 1 and 2 both become key 1, with the same content.
+    transform: (r: Record<string, unknown>) => (Number(r.id) <= 2 ? { id: 1, name: 'same', qty: 1 } : r),
+  })
+  t.is((await runPipeline(settings)).status, 'VALIDATION_FAILED')
+  exec(target, `INSERT INTO items VALUES (5000, 'stray', 1)`)
+  const result = await runPipeline(settings, { validateOnly: true })
+  t.is(result.validation?.targetCount, 100, 'the counts agree')
+  t.is(result.status, 'VALIDATION_FAILED')
+  t.deepEqual(result.validation?.sharedKeys, ['1'])
+})

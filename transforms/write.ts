@@ -19,6 +19,8 @@ export interface WriterContext {
   readonly sink: Sink
   readonly target: WriteTarget
   readonly mode: WriteMode
+  /** Whether the target key is unique in the target, so that upserts can replay a write. */
+  readonly upsertable: boolean
   readonly maxRetries: number
   /** Milliseconds before the first retry; doubles each time. */
   readonly retryDelay: number
@@ -159,8 +161,12 @@ async function splitAndWrite(ctx: WriterContext, rows: Row[], kind: WriteKind): 
 async function writeWithRetry(ctx: WriterContext, rows: Row[], kind: WriteKind): Promise<void> {
   const failures: { resolved: number }[] = []
   let attempt: Promise<void> | undefined
+  // A transient failure may have come after the commit (a lost reply): the batch may be in the
+  // target already, so it is retried as an upsert, as a resume replays what may have been written.
+  const retryKind: WriteKind = ctx.upsertable ? 'upsert' : kind
+  let tries = 0
   try {
-    await pRetry(() => (attempt = ctx.sink.write(ctx.target, rows, kind)), retryOptions(ctx, rows, failures))
+    await pRetry(() => (attempt = ctx.sink.write(ctx.target, rows, tries++ === 0 ? kind : retryKind)), retryOptions(ctx, rows, failures))
   } catch (err) {
     // Stopped from outside (p-retry gives up at once): the attempt under way, if any, still
     // decides whether the batch is in the target, and a committed batch must be counted.

@@ -200,7 +200,8 @@ function geometryType(column: ColumnInfo, mariadb: boolean): string {
   return mariadb ? `${kind} REF_SYSTEM_ID=${srid}` : `${kind} SRID ${srid}`
 }
 
-// A binary collation: keys differing only in case or accents stay distinct, and sort as in
+// A binary NO PAD collation: keys differing only in case, accents or trailing spaces stay
+// distinct (utf8mb4_bin pads: 'a' and 'a ' would be one key), and sort by code point as in
 // PostgreSQL's C collation and SQLite.
 export const createTableSql = (table: string, schema: TableSchema, mariadb: boolean): string =>
   createTableWith(
@@ -208,7 +209,7 @@ export const createTableSql = (table: string, schema: TableSchema, mariadb: bool
     table,
     schema,
     (column, key) => mysqlType(column, key, mariadb),
-    ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin',
+    ` ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${mariadb ? 'utf8mb4_nopad_bin' : 'utf8mb4_0900_bin'}`,
   )
 
 /** Turns what mysql2 hands over (with the `exact` options) into the shared value forms. */

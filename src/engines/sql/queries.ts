@@ -1,6 +1,6 @@
 import { keyId } from '../../canonical.js'
-import { ConfigError, MissingTableError } from '../../errors.js'
-import { tupleFromJson, tupleToJson } from '../../keys.js'
+import { ConfigError, KeyError, MissingTableError } from '../../errors.js'
+import { keyText, tupleFromJson, tupleToJson } from '../../keys.js'
 import type { Filter, ReadSpec, TableRead } from '../../source.js'
 import type { ColumnInfo, Json, KeyTuple, Row, TableSchema } from '../../types.js'
 import type { SqlDriver } from './driver.js'
@@ -117,9 +117,7 @@ export async function hasNullKey(driver: SqlDriver, read: TableRead, columns: re
 /**
  * Reads one partition in key order from a position, in pages: through the driver's cursor when it
  * has one (one query), else by keyset (`WHERE key > last ORDER BY key LIMIT n`, one query a page,
- * so an abandoned read holds nothing open). Each page reports its last key as the position. For an
- * asserted key the keyset pages overlap by one row (`key >= last`, the row already read dropped),
- * so that two rows sharing a key on a page boundary both reach the reader's check.
+ * so an abandoned read holds nothing open). Each page reports its last key as the position.
  */
 export async function* keysetPages(driver: SqlDriver, spec: ReadSpec): AsyncGenerator<{ rows: Row[]; position: Json }> {
   const schema = await schemaOf(driver, spec.table)
@@ -141,22 +139,37 @@ export async function* keysetPages(driver: SqlDriver, spec: ReadSpec): AsyncGene
     after = spec.key.map((k) => rows[rows.length - 1]![k])
     return { rows, position: tupleToJson(after) }
   }
+  // An asserted key reads from `>= after` and drops the row it already has: a second row with that
+  // key, on a page boundary or at a resume position, then reaches the reader instead of being skipped.
+  const overlap = spec.verifyUnique === true
+  const dropSeen = (rows: Row[], seen: KeyTuple) => {
+    if (rows.length && sameKey(rows[0]!, seen)) rows.shift()
+    if (rows.length && sameKey(rows[0]!, seen)) {
+      const names = spec.key.map((k) => `\`${k}\``).join(', ')
+      throw new KeyError(`source table \`${spec.table}\` has two rows with key ${keyText(seen)}: the key (${names}) asserted unique is not; choose key columns that are`)
+    }
+  }
   if (driver.cursor) {
     const params = new Params(sp)
-    for await (const rows of driver.cursor(select(after, false, params), params.values, spec.pageSize)) {
+    const first = after
+    let firstPage = true
+    for await (const rows of driver.cursor(select(after, overlap && first !== undefined, params), params.values, spec.pageSize)) {
       for (const row of rows) decode(row)
+      if (firstPage && overlap && first) dropSeen(rows, first)
+      firstPage = false
       if (rows.length) yield page(rows)
     }
     return
   }
-  const overlap = spec.verifyUnique === true
-  for (let first = true; ; first = false) {
+  for (;;) {
     const params = new Params(sp)
-    const sql = select(after, overlap && !first, params)
-    const rows = await driver.query(sp.limit(sql, params.add(spec.pageSize + (overlap && !first ? 1 : 0))), params.values)
-    const full = rows.length === spec.pageSize + (overlap && !first ? 1 : 0)
+    const seen = overlap ? after : undefined
+    const sql = select(after, seen !== undefined, params)
+    const limit = spec.pageSize + (seen ? 1 : 0)
+    const rows = await driver.query(sp.limit(sql, params.add(limit)), params.values)
+    const full = rows.length === limit
     for (const row of rows) decode(row)
-    if (overlap && !first && rows.length && sameKey(rows[0]!, after!)) rows.shift()
+    if (seen) dropSeen(rows, seen)
     if (rows.length) yield page(rows)
     if (!full) return
   }
