@@ -132,6 +132,13 @@ export class PostgresSink implements Sink {
     return lookupRows(this.#connection, schema, target.key, target.columns.map((c) => c.name), keys)
   }
 
+  /** A session advisory lock on the schema's table; the session's end releases it. */
+  async lock(table: string): Promise<boolean> {
+    const sql = "SELECT pg_try_advisory_lock(hashtext('ferry:' || current_schema() || '.' || $1)) AS ok"
+    const { rows } = await (await this.#client()).query<{ ok: boolean }>(sql, [table])
+    return rows[0]!.ok
+  }
+
   async execute(statement: string): Promise<void> {
     await (await this.#client()).query(statement)
   }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { CheckpointError, messageOf } from './errors.js'
+import { CheckpointError, CheckpointWriteError, messageOf } from './errors.js'
 import { DoneRuns } from './done-runs.js'
 import { faultPoint } from './faults.js'
 import type { Counts } from './stats.js'
@@ -238,7 +238,19 @@ export async function discardCheckpoint(file: string): Promise<void> {
 }
 
 /** Temp file, fsync, rename, fsync of the folder; `fault` names the kill tests' crash point halfway. */
+/**
+ * Writes `file` atomically: a temp file, fsync, rename, fsync of the folder. A failure names the
+ * file: "ENOSPC" alone does not say which disk is full.
+ */
 export async function writeAtomically(file: string, text: string, fault = 'checkpoint-write'): Promise<void> {
+  try {
+    await writeThrough(file, text, fault)
+  } catch (err) {
+    throw new CheckpointWriteError(`cannot write \`${file}\`: ${messageOf(err)}`, { cause: err })
+  }
+}
+
+async function writeThrough(file: string, text: string, fault: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true })
   const temp = `${file}.tmp-${process.pid}`
   const handle = await open(temp, 'w')

@@ -58,6 +58,9 @@ export class RowRejectedError extends FerryError {
   }
 }
 
+/** A file of the run's state (checkpoint, plan, lock) could not be written, e.g. a full or read-only disk. */
+export class CheckpointWriteError extends FerryError {}
+
 /** A checkpoint exists but was written by different settings, or cannot be read. */
 export class CheckpointError extends FerryError {}
 

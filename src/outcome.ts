@@ -4,9 +4,17 @@ import type { ValidationResult } from './validate.js'
 /**
  * How a table ended: SUCCESS; SUCCESS_WITH_REJECTS when rows were refused and set aside within
  * `maxRejectedRows`; REJECTED_ROWS when rows were set aside although the pipeline sets no limit;
- * FAILED; VALIDATION_FAILED; NOT_RUN when an earlier table failed.
+ * FAILED; VALIDATION_FAILED; INTERRUPTED when the operator stopped it (its checkpoint saved);
+ * NOT_RUN when an earlier table failed or was interrupted.
  */
-export type TableStatus = 'SUCCESS' | 'SUCCESS_WITH_REJECTS' | 'REJECTED_ROWS' | 'FAILED' | 'VALIDATION_FAILED' | 'NOT_RUN'
+export type TableStatus =
+  | 'SUCCESS'
+  | 'SUCCESS_WITH_REJECTS'
+  | 'REJECTED_ROWS'
+  | 'FAILED'
+  | 'VALIDATION_FAILED'
+  | 'INTERRUPTED'
+  | 'NOT_RUN'
 
 export interface TableResult {
   readonly sourceTable: string

@@ -18,10 +18,10 @@ export interface RunContext {
   readonly keys: Keys
   /** Where and how the sink writes. */
   readonly target: WriteTarget
-  /** The names of `target.columns`. */
-  readonly writtenColumns: ReadonlySet<string>
   /** Whether the target key is unique in the target table (upserts work). */
   readonly upsertable: boolean
+  /** Aborted (with an `InterruptedError`) to stop at the next batch boundary. */
+  readonly stop: AbortSignal
   readonly stats: Stats
   readonly checkpoint: Checkpoint
   readonly events: WriteEvents
@@ -90,13 +90,14 @@ async function runStages(
   const checkpoint = ctx.checkpoint
   await pipeline(
     readable,
-    mapRows(s.transform, ctx.writtenColumns),
+    mapRows(s.transform, s.sourceTable, ctx.keys.source),
     coalesce<Row>(s.batchSize),
     writeBatches({
       sink: conn.sink,
       target: ctx.target,
       mode: s.writeMode,
       upsertable: ctx.upsertable,
+      checkShape: s.transform !== undefined,
       maxRetries: s.maxRetries,
       retryDelay: s.retryDelay,
       skipExisting: s.skipExisting,
@@ -108,6 +109,7 @@ async function runStages(
         beforeCommit: (rows) => checkpoint.beforeCommit(index, rows),
       },
       signal,
+      stop: ctx.stop,
       inFlight,
     }),
     checkpointTap(checkpoint, index),

@@ -39,6 +39,8 @@ export interface Report {
     readonly error?: string
     readonly logFile: string
     readonly rejectedRowsFile?: string
+    /** For an interrupted run: the command that continues it from its checkpoint. */
+    readonly resume?: string
   }
 }
 
@@ -52,6 +54,7 @@ export function buildReport(input: {
   error?: string | undefined
   logFile: string
   rejectedRowsFile?: string | undefined
+  resume?: string | undefined
 }): Report {
   const { stats } = input
   const done = stats.migrated + stats.failed + stats.skipped
@@ -81,6 +84,7 @@ export function buildReport(input: {
       ...(input.error !== undefined && { error: input.error }),
       logFile: input.logFile,
       ...(input.rejectedRowsFile !== undefined && { rejectedRowsFile: input.rejectedRowsFile }),
+      ...(input.resume !== undefined && { resume: input.resume }),
     },
   }
 }

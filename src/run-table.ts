@@ -6,6 +6,8 @@ import { DeferredIndexes } from './deferred-indexes.js'
 import { describeEndpoint, openSink, openSource } from './engines/registry.js'
 import { CheckpointError, messageOf, MissingTableError } from './errors.js'
 import { inspect, type Inspection } from './inspect.js'
+import { InterruptedError } from './interrupt.js'
+import { LockedError, lockFileOf, takeLock } from './lock.js'
 import type { Keys } from './key-check.js'
 import { sameSet } from './keys.js'
 import type { Logger } from './log.js'
@@ -29,6 +31,8 @@ export interface TableEnv {
   readonly rejected: RejectedRows
   readonly progress: ProgressFactory
   readonly validateOnly: boolean
+  /** Aborted to stop at the next batch boundary. */
+  readonly stop: AbortSignal
 }
 
 /** Loads one table: plan, before step, the strategy's partitions, deferred indexes, after step, validation. */
@@ -37,6 +41,7 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
   const stats = new Stats()
   const opened: { source?: Source; sink?: Sink } = {}
   let indexes: DeferredIndexes | undefined
+  let unlock = async () => {}
   let validation: ValidationResult | undefined
   let status: TableStatus = 'FAILED'
   let error: Error | undefined
@@ -46,8 +51,12 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
     logger.info(
       `${s.sourceTable} → ${s.targetTable}: ${describeEndpoint(s.source)} → ${describeEndpoint(s.target)} (${s.strategy})`,
     )
+    if (!env.validateOnly) unlock = await takeLock(lockFileOf(s.checkpointFile), { pipeline: s.name, table: s.targetTable })
     const source = (opened.source = await openSource(s.source))
     const sink = (opened.sink = await openSink(s.target, { durableCommits: s.checkpoints }))
+    if (!env.validateOnly && sink.lock && !(await sink.lock(s.targetTable))) {
+      throw new LockedError(`target table \`${s.targetTable}\` in \`${describeEndpoint(s.target)}\` is locked by another run (another machine's, or another pipeline writing it); wait for it to end`)
+    }
     indexes = new DeferredIndexes(s, sink, logger)
     const seen = await inspect(s, source, sink)
     logger.info(`key ${keyNames(seen.keys.source)} (${seen.keys.origin}) → target key ${keyNames(seen.keys.target)}`)
@@ -92,12 +101,20 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
     error = err instanceof Error ? err : new Error(String(err))
     // The rows of the batch that crossed the limit were refused, though the batch never finished.
     if (table) stats.failed = Math.max(stats.failed, table.rejects.keys.size)
-    if (indexes && !env.validateOnly) error = await indexes.afterFailure(error)
-    logger.error(error.message)
+    if (error instanceof InterruptedError) {
+      // What was committed is in the checkpoint; dropped indexes are built by the resumed run.
+      status = 'INTERRUPTED'
+      await table?.checkpoint?.save()
+      logger.warn(`\`${s.targetTable}\` ${error.message}: ${stats.migrated} rows committed, checkpoint ${s.checkpointFile} saved`)
+    } else {
+      if (indexes && !env.validateOnly) error = await indexes.afterFailure(error)
+      logger.error(error.message)
+    }
   } finally {
     progress.stop()
     stats.end()
     await Promise.allSettled([opened.source?.close(), opened.sink?.close()])
+    await unlock()
   }
   return {
     sourceTable: s.sourceTable,
@@ -177,12 +194,12 @@ async function prepare(
     settings: s,
     keys: seen.keys,
     target,
-    writtenColumns: new Set(target.columns.map((c) => c.name)),
     upsertable: schema.uniqueKeys.some((u) => sameSet(u, target.key)),
     stats,
     checkpoint,
     rejects,
     events: writeEvents(s, checkpoint, rejects, env),
+    stop: env.stop,
   }
 }
 
@@ -195,7 +212,8 @@ function writeEvents(s: ResolvedSettings, checkpoint: Checkpoint, rejects: Table
     split: rejects.split,
     splitDone: rejects.splitDone,
     attemptFailed: (err, attempt, retriesLeft, rows) => {
-      const next = retriesLeft > 0 ? `; retrying (${retriesLeft} more ${retriesLeft === 1 ? 'try' : 'tries'})` : '; giving up'
+      const delay = Math.min(s.retryDelay * 2 ** (attempt - 1), 5 * 60_000) / 1000
+      const next = retriesLeft > 0 ? `; retrying in ${delay} s (${retriesLeft} more ${retriesLeft === 1 ? 'try' : 'tries'})` : '; giving up'
       env.logger.warn(`write of ${rows} rows to \`${s.targetTable}\` failed (attempt ${attempt}): ${messageOf(err)}${next}`)
     },
   }

@@ -8,6 +8,7 @@ import { buildReport, type RunStatus, totals, writeReport } from './report.js'
 import type { ResolvedPipeline } from './resolve.js'
 import type { TableResult } from './outcome.js'
 import { runTable } from './run-table.js'
+import { InterruptedError } from './interrupt.js'
 import { Scrubber } from './scrub.js'
 import type { MigrationStats } from './stats.js'
 import { runStep, type StepFunctionKind } from './steps.js'
@@ -22,6 +23,13 @@ export interface RunOptions {
   readonly validateOnly?: boolean
   /** How progress is shown; defaults to a bar on a terminal, log lines elsewhere. */
   readonly progress?: ProgressFactory
+  /**
+   * Aborted (with an `InterruptedError`) to stop the run at the next batch boundary: the checkpoint
+   * is saved and the run ends INTERRUPTED.
+   */
+  readonly stop?: AbortSignal
+  /** The command that continues the run, for the report of an interrupted one. */
+  readonly resumeCommand?: string
 }
 
 export interface RunResult {
@@ -62,7 +70,7 @@ export async function runPipeline(
   })
   const rejected = new RejectedRows(join(first.reportDir, `${pipeline.name}-${runStamp}.rejected.jsonl`), scrubber)
   const progress = options.progress ?? (options.console && process.stdout.isTTY ? progressBar : progressLines)
-  const env = { logger, rejected, progress, validateOnly: options.validateOnly ?? false }
+  const env = { logger, rejected, progress, validateOnly: options.validateOnly ?? false, stop: options.stop ?? new AbortController().signal }
   const results: TableResult[] = []
   let error: Error | undefined
   try {
@@ -70,7 +78,7 @@ export async function runPipeline(
     for (const table of pipeline.tables) {
       const result = await runTable(table, env)
       results.push(result)
-      if (result.status === 'FAILED') {
+      if (result.status === 'FAILED' || result.status === 'INTERRUPTED') {
         error = result.error
         break
       }
@@ -83,7 +91,9 @@ export async function runPipeline(
   for (const table of pipeline.tables.slice(results.length)) results.push(notRun(table))
   for (const r of results) scrubber.error(r.error)
   scrubber.error(error)
-  const status: RunStatus = error ? 'FAILED' : worst(results)
+  const interrupted = error instanceof InterruptedError
+  const status: RunStatus = interrupted ? 'INTERRUPTED' : error ? 'FAILED' : worst(results)
+  const resume = interrupted ? (options.resumeCommand ?? `npm run pipeline ${pipeline.name} -- --resume`) : undefined
   const stats = results.length === 1 && results[0]!.status !== 'NOT_RUN' ? results[0]!.stats : totals(results, started, Date.now())
   const report = buildReport({
     pipeline: pipeline.name,
@@ -95,6 +105,7 @@ export async function runPipeline(
     error: error?.message,
     logFile,
     rejectedRowsFile: rejected.count > 0 ? rejected.file : undefined,
+    resume,
   })
   const reportFile = join(first.reportDir, `${pipeline.name}-${runStamp}.json`)
   await writeReport(reportFile, report, scrubber.scrub)
@@ -102,7 +113,7 @@ export async function runPipeline(
   const done = env.validateOnly
     ? `validated ${results.filter((r) => r.validation).length} table(s) in ${report.summary.time}`
     : `${stats.migrated} migrated, ${stats.skipped} skipped, ${stats.failed} failed of ${stats.total} in ${report.summary.time} (${report.summary.speed})`
-  const line = `${status}: ${done}; report ${reportFile}`
+  const line = `${status}: ${done}; report ${reportFile}${resume ? `; continue with: ${resume}` : ''}`
   if (status === 'SUCCESS' || status === 'SUCCESS_WITH_REJECTS') logger.info(line)
   else logger.error(line)
   logger.flush()

@@ -72,6 +72,12 @@ export interface Sink {
    * `target`, decoded as a source of this engine would read them. Rows not found are left out.
    */
   lookup(target: WriteTarget, keys: readonly KeyTuple[]): Promise<Row[]>
+  /**
+   * Takes the database's own lock on the table for this connection's life (an advisory lock), so
+   * that two runs writing one table are refused even from two machines; false when another holds
+   * it. Optional: the lock file beside the checkpoint guards runs on one machine.
+   */
+  lock?(table: string): Promise<boolean>
   /** Runs one SQL statement (for `before`/`after` steps). Optional: not every engine speaks SQL. */
   execute?(statement: string): Promise<void>
   /**

@@ -187,7 +187,8 @@ function singleReason(value: unknown): string | undefined {
 function checkFor(column: ColumnInfo): Check | undefined {
   switch (column.type) {
     case 'decimal':
-      return (v) => decimalReason(v, column)
+      // PostgreSQL's numeric takes 'NaN': a number that is not one would be stored as such.
+      return (v) => (typeof v === 'number' && !Number.isFinite(v) ? `${v} is not a number a decimal can hold` : decimalReason(v, column))
     case 'float':
       return column.precision !== undefined && column.precision <= 24 ? singleReason : undefined
     case 'timestamp':

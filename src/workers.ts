@@ -1,4 +1,5 @@
 import { openConnections } from './engines/registry.js'
+import { InterruptedError } from './interrupt.js'
 import type { Logger } from './log.js'
 import { type Connections, type RunContext, runPartition } from './pipeline.js'
 
@@ -24,15 +25,16 @@ export async function runPartitions(
     let conn: Connections | undefined
     try {
       conn = worker === 0 ? main : await openConnections(ctx.settings)
-      while (!controller.signal.aborted && next < queue.length) {
+      while (!controller.signal.aborted && !ctx.stop.aborted && next < queue.length) {
         const index = queue[next++]!
         logger.debug({ worker, chunk: index, partition: checkpoint.partitions[index] }, 'chunk started')
         await runPartition(ctx, conn, index, worker, controller.signal)
       }
     } catch (err) {
-      if (!controller.signal.aborted) {
+      if (!controller.signal.aborted && !first) {
         first = { error: err }
-        controller.abort(err)
+        // The operator's stop lets the other workers finish their batch; a failure stops them now.
+        if (!(err instanceof InterruptedError)) controller.abort(err)
       }
     } finally {
       if (worker !== 0 && conn) await Promise.allSettled([conn.source.close(), conn.sink.close()])
@@ -41,4 +43,5 @@ export async function runPartitions(
 
   await Promise.all(Array.from({ length: workers }, (_, w) => work(w)))
   if (first) throw first.error
+  ctx.stop.throwIfAborted()
 }

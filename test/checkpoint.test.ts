@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'ava'
-import { Checkpoint, loadCheckpoint } from '../src/checkpoint.js'
+import { Checkpoint, loadCheckpoint, writeAtomically } from '../src/checkpoint.js'
 import { DoneRuns } from '../src/done-runs.js'
 import { tupleFromJson, tupleToJson } from '../src/keys.js'
 import { runPipeline } from '../src/run.js'
@@ -145,4 +145,11 @@ test('a fresh run discards an old checkpoint before it touches the target; a pla
   const resumed = await runPipeline(testSettings(dir, { ...base, target: failingAfter(target, Infinity), resume: true }))
   t.is(resumed.error?.name, 'CheckpointError')
   t.regex(resumed.error!.message, /its plan .* belongs to another run/)
+})
+
+test('a checkpoint write that fails names the file', async (t) => {
+  const dir = tempDir()
+  writeFileSync(join(dir, 'blocked'), '')
+  const err = await t.throwsAsync(writeAtomically(join(dir, 'blocked', 'p.json'), '{}'), { name: 'CheckpointWriteError' })
+  t.regex(err!.message, /^cannot write `.*blocked\/p\.json`: E[A-Z]+: /)
 })

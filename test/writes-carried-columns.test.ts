@@ -107,16 +107,30 @@ for (const engine of engines) {
   })
 }
 
-test('a row carrying a column the first rows did not stops the run naming it, rather than lose its value', async (t) => {
+test('rows the transform shapes wrongly after the sample are refused naming the column: an extra column, an undefined value, NaN', async (t) => {
   const dir = tempDir()
   const result = await runPipeline(
     testSettings(dir, {
       source: itemsDb(join(dir, 'source.db'), range(1, 1000)),
       target: `sqlite:${join(dir, 'target.db')}`,
       sourceTable: 'items',
-      transform: (r: Record<string, unknown>) => (Number(r.id) > 500 ? { ...r, late: 'x' } : r),
+      onRejectedRow: 'skip',
+      transform: (r: Record<string, unknown>) => {
+        const id = Number(r.id)
+        if (id === 600) return { ...r, late: 'x' }
+        if (id === 700) return { ...r, name: undefined }
+        if (id === 800) return { ...r, qty: Number.NaN }
+        return r
+      },
     }),
   )
-  t.is(result.status, 'FAILED')
-  t.regex(result.error?.message ?? '', /the transform made a row with column `late`, which its first rows did not have/)
+  t.is(result.status, 'REJECTED_ROWS', result.error?.message)
+  t.is(result.stats.failed, 3)
+  t.is(result.stats.migrated, 997)
+  const messages = result.stats.errors.filter((e) => e.kind === 'rejected').map((e) => `${e.sampleKeys.join()}: ${e.message}`)
+  t.deepEqual(messages.sort(), [
+    '600: the row has column `late`, which `items` is not written with (id, name, qty)',
+    '700: column `name` is undefined in the row (null writes NULL)',
+    '800: column `qty` cannot hold NaN',
+  ])
 })

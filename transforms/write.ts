@@ -1,5 +1,5 @@
 import pRetry from 'p-retry'
-import { messageOf } from '../src/errors.js'
+import { messageOf, SinkWriteError } from '../src/errors.js'
 import { keyId } from '../src/canonical.js'
 import { keyOf, keyText } from '../src/keys.js'
 import type { Sink, WriteKind, WriteMode, WriteTarget } from '../src/sink.js'
@@ -21,6 +21,8 @@ export interface WriterContext {
   readonly mode: WriteMode
   /** Whether the target key is unique in the target, so that upserts can replay a write. */
   readonly upsertable: boolean
+  /** Whether rows may differ in shape from the target's columns (a transform made them). */
+  readonly checkShape: boolean
   readonly maxRetries: number
   /** Milliseconds before the first retry; doubles each time. */
   readonly retryDelay: number
@@ -33,6 +35,8 @@ export interface WriterContext {
   readonly lease: PartitionLease
   /** Stops retries once the partition's pipeline has failed. */
   readonly signal: AbortSignal
+  /** The operator's stop: no new batch starts once it is aborted, the one being written ends. */
+  readonly stop: AbortSignal
   /** Tracks the write in flight, so that a failed pipeline can wait for it to settle. */
   readonly inFlight: InFlight
 }
@@ -88,8 +92,9 @@ export interface Committed {
 export function writeBatches(ctx: WriterContext) {
   return async function* (batches: AsyncIterable<Batch>): AsyncGenerator<Committed> {
     for await (const batch of batches) {
-      // Once the partition failed elsewhere, no new batch starts: stages may still hold some.
+      // Once the partition failed elsewhere or the operator stops the run, no new batch starts.
       ctx.signal.throwIfAborted()
+      ctx.stop.throwIfAborted()
       yield await ctx.inFlight.track(writeBatch(ctx, batch))
     }
   }
@@ -97,17 +102,44 @@ export function writeBatches(ctx: WriterContext) {
 
 /** Writes one batch and counts it once committed. */
 async function writeBatch(ctx: WriterContext, batch: Batch): Promise<Committed> {
-  let rows = batch.rows
+  let rows = ctx.checkShape ? await withoutMisshapen(ctx, batch.rows) : batch.rows
+  const misshapen = batch.rows.length - rows.length
   if (ctx.skipExisting && rows.length > 0) rows = await withoutExisting(ctx, rows)
   const filtered = batch.sourceRows - batch.rows.length
-  const existing = batch.rows.length - rows.length
+  const existing = batch.rows.length - misshapen - rows.length
   const kind: WriteKind = ctx.mode === 'upsert' || ctx.lease.replaying() ? 'upsert' : 'insert'
   await ctx.lease.beforeCommit(batch.sourceRows)
   const written = rows.length > 0 ? await writeOrIsolate(ctx, rows, kind) : 0
-  const failed = rows.length - written
+  const failed = rows.length - written + misshapen
   // Counted here, not by the stage after: a run that fails meanwhile still counts this batch.
   ctx.stats.committed({ migrated: written, failed, skipped: filtered + existing, filtered }, ctx.worker)
   return { position: batch.position, sourceRows: batch.sourceRows, written, filtered, existing, failed }
+}
+
+/**
+ * The rows whose shape fits the written columns; the others are refused rows, each naming its
+ * column: one the target is not written with (it would be dropped), or a written one left
+ * `undefined` (a slip for NULL, which it would silently become).
+ */
+async function withoutMisshapen(ctx: WriterContext, rows: Row[]): Promise<Row[]> {
+  const written = new Set(ctx.target.columns.map((c) => c.name))
+  const fit: Row[] = []
+  for (const row of rows) {
+    const problem = shapeProblem(row, ctx.target, written)
+    if (problem === undefined) fit.push(row)
+    else await ctx.events.rejected(row, new SinkWriteError(problem, 'rejected'))
+  }
+  return fit
+}
+
+function shapeProblem(row: Row, target: WriteTarget, written: ReadonlySet<string>): string | undefined {
+  for (const name in row) {
+    if (!written.has(name)) return `the row has column \`${name}\`, which \`${target.table}\` is not written with (${[...written].join(', ')})`
+  }
+  for (const c of target.columns) {
+    if (row[c.name] === undefined) return `column \`${c.name}\` is undefined in the row (null writes NULL)`
+  }
+  return undefined
 }
 
 function keyColumns(target: WriteTarget): ColumnInfo[] {

@@ -137,6 +137,13 @@ export class MysqlSink implements Sink {
     return lookupRows(this.#connection, schema, target.key, target.columns.map((c) => c.name), keys)
   }
 
+  /** A named lock of the session (GET_LOCK) on the database's table; the session's end releases it. */
+  async lock(table: string): Promise<boolean> {
+    const { conn } = await this.#connection.session()
+    const [rows] = await conn.query<mysql.RowDataPacket[]>("SELECT GET_LOCK(LEFT(CONCAT('ferry:', DATABASE(), '.', ?), 64), 0) AS ok", [table])
+    return Number(rows[0]!.ok) === 1
+  }
+
   async execute(statement: string): Promise<void> {
     await (await this.#connection.session()).conn.query(statement)
   }

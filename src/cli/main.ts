@@ -6,11 +6,13 @@ import { resolvePipeline, runPipeline } from '../run.js'
 import { parseCli, usage } from './args.js'
 import { listPipelines, loadPipeline, pipelinesDir } from './pipelines.js'
 import { check, dryRun } from '../dry-run.js'
+import { InterruptedError, stopOnSignals } from '../interrupt.js'
+import { LockedError } from '../lock.js'
 import { createLogger, stamp } from '../log.js'
 
 /**
  * Exit codes: 0 success (rows refused within `maxRejectedRows` included), 1 the run or its validation
- * failed or it refused rows the pipeline does not allow, 2 bad input.
+ * failed or it refused rows the pipeline does not allow, 2 bad input, 130/143 stopped by SIGINT/SIGTERM.
  */
 async function main(argv: string[]): Promise<number> {
   const args = parseCli(argv)
@@ -34,7 +36,11 @@ async function main(argv: string[]): Promise<number> {
       await (args.dryRun ? dryRun(resolved, logger) : check(resolved, logger))
       return 0
     }
-    const result = await runPipeline(resolved, { console: true, validateOnly: args.validateOnly })
+    const stop = new AbortController()
+    const stopped = stopOnSignals(stop, (message) => process.stderr.write(`ferry: ${message}\n`))
+    const resumeCommand = `npm run pipeline ${args.pipeline} -- ${[...argv.filter((a) => a !== args.pipeline && a !== '--resume'), '--resume'].join(' ')}`
+    const result = await runPipeline(resolved, { console: true, validateOnly: args.validateOnly, stop: stop.signal, resumeCommand }).finally(stopped)
+    if (result.error instanceof InterruptedError) return result.error.exitCode
     if (result.error) return isBadInput(result.error) ? 2 : 1
     return result.status === 'SUCCESS' || result.status === 'SUCCESS_WITH_REJECTS' ? 0 : 1
   } catch (err) {
@@ -47,7 +53,8 @@ function isBadInput(err: unknown): boolean {
     err instanceof ConfigError ||
     err instanceof ConnectionError ||
     err instanceof MissingTableError ||
-    err instanceof CheckpointError
+    err instanceof CheckpointError ||
+    err instanceof LockedError
   )
 }
 

@@ -126,10 +126,14 @@ function uniqueKeys(db: Database.Database, table: string, primaryKey: readonly s
 }
 
 /** Values as SQLite can bind them: booleans as 0/1, dates as ISO text, JSON as text. */
-export function encodeValue(value: unknown, column?: Pick<ColumnInfo, 'type'>): unknown {
+export function encodeValue(value: unknown, column?: Pick<ColumnInfo, 'type' | 'name'>): unknown {
   // Parsed JSON: a string in a JSON column is a JSON string value, stored as JSON text.
   if (column?.type === 'json' && value !== null && value !== undefined) return jsonText(value)
   switch (typeof value) {
+    case 'number':
+      // SQLite stores NaN as NULL without a word.
+      if (Number.isNaN(value)) throw new SinkWriteError(`column \`${column?.name ?? '?'}\` cannot hold NaN`, 'rejected')
+      return value
     case 'boolean':
       return value ? 1 : 0
     case 'undefined':
