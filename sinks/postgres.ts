@@ -128,8 +128,7 @@ export class PostgresSink implements Sink {
   }
 
   lookup(target: WriteTarget, keys: readonly KeyTuple[]): Promise<Row[]> {
-    const schema = { table: target.table, columns: target.columns, primaryKey: target.key, uniqueKeys: [target.key] }
-    return lookupRows(this.#connection, schema, target.key, target.columns.map((c) => c.name), keys)
+    return lookupRows(this.#connection, target, keys)
   }
 
   /** A session advisory lock on the schema's table; the session's end releases it. */

@@ -115,8 +115,7 @@ export class SqliteSink implements Sink {
 
   async lookup(target: WriteTarget, keys: readonly KeyTuple[]): Promise<Row[]> {
     if (!this.#connection.opened) return []
-    const schema = { table: target.table, columns: target.columns, primaryKey: target.key, uniqueKeys: [target.key] }
-    return lookupRows(this.#connection, schema, target.key, target.columns.map((c) => c.name), keys)
+    return lookupRows(this.#connection, target, keys)
   }
 
   async execute(statement: string): Promise<void> {

@@ -133,8 +133,7 @@ export class MysqlSink implements Sink {
   }
 
   lookup(target: WriteTarget, keys: readonly KeyTuple[]): Promise<Row[]> {
-    const schema = { table: target.table, columns: target.columns, primaryKey: target.key, uniqueKeys: [target.key] }
-    return lookupRows(this.#connection, schema, target.key, target.columns.map((c) => c.name), keys)
+    return lookupRows(this.#connection, target, keys)
   }
 
   /** A named lock of the session (GET_LOCK) on the database's table; the session's end releases it. */

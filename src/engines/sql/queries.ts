@@ -1,6 +1,7 @@
 import { keyId } from '../../canonical.js'
 import { ConfigError, KeyError, MissingTableError } from '../../errors.js'
 import { keyText, tupleFromJson, tupleToJson } from '../../keys.js'
+import type { WriteTarget } from '../../sink.js'
 import type { Filter, ReadSpec, TableRead } from '../../source.js'
 import type { ColumnInfo, Json, KeyTuple, Row, TableSchema } from '../../types.js'
 import type { SqlDriver } from './driver.js'
@@ -179,15 +180,11 @@ export async function* keysetPages(driver: SqlDriver, spec: ReadSpec): AsyncGene
   }
 }
 
-/** Target rows by key, in groups of `perQuery` keys; `columns` read, decoded. */
-export async function lookupRows(
-  driver: SqlDriver,
-  schema: TableSchema,
-  key: readonly string[],
-  columns: readonly string[],
-  keys: readonly KeyTuple[],
-  perQuery = 500,
-): Promise<Row[]> {
+/** Target rows by key, in groups of `perQuery` keys, with the target's columns, decoded. */
+export async function lookupRows(driver: SqlDriver, target: WriteTarget, keys: readonly KeyTuple[], perQuery = 500): Promise<Row[]> {
+  const schema: TableSchema = { table: target.table, columns: target.columns, primaryKey: target.key, uniqueKeys: [target.key] }
+  const { key } = target
+  const columns = target.columns.map((c) => c.name)
   const sp = driver.spelling
   const kc = keyColumns(driver, schema, key)
   const decode = driver.decoder(schema)
