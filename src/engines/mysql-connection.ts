@@ -5,6 +5,9 @@ import { connectMysql, type MysqlSession, mysqlSpelling, plainValue } from './my
 import { describeTable, rowDecoder, selectExpression } from './mysql-schema.js'
 import type { SqlConnection } from './sql/sql-source.js'
 
+/** How long the goodbye of a session is waited for. */
+const endTimeoutMs = 10_000
+
 /**
  * A MySQL or MariaDB connection (mysql2) in a strict UTC session that hands values over exactly
  * (src/engines/mysql.ts). A lost connection marks it broken; `session` reconnects a broken one, so
@@ -84,9 +87,15 @@ export class MysqlConnection implements SqlConnection {
     await this.#end()
   }
 
+  /** Ends the session; a server that does not answer the goodbye is cut off rather than waited for. */
   async #end(): Promise<void> {
     const session = this.#session
     this.#session = undefined
-    await session?.conn.end().catch(() => session.conn.destroy())
+    if (!session) return
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), endTimeoutMs)))
+    const ended = await Promise.race([session.conn.end().catch(() => 'failed' as const), timeout])
+    clearTimeout(timer)
+    if (ended !== undefined) session.conn.destroy()
   }
 }

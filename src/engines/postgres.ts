@@ -34,22 +34,55 @@ export const pgTypes: pg.CustomTypesConfig = {
 // Session settings the parsers above rely on: UTC output for timestamptz, ISO dates, hex bytea.
 const sessionOptions = '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c bytea_output=hex -c extra_float_digits=1'
 
-/** A pg client config from a `postgres://` URL or `{ engine: 'postgres', host, … }` options. */
+/** What ferry waits for a connection by default, as mysql2 does; libpq's `connect_timeout` overrides it. */
+const defaultConnectTimeoutMs = 10_000
+/**
+ * TCP keepalive from 30 s of silence: a server that vanished (host down, cable cut) is noticed by
+ * the kernel, while a long statement that sends nothing (a COPY, a CREATE INDEX) is not cut.
+ */
+const keepAliveDelayMs = 30_000
+
+/**
+ * A pg client config from a `postgres://` URL or `{ engine: 'postgres', host, … }` options: ferry's
+ * session settings, a connect timeout (`?connect_timeout=` seconds in a URL, or
+ * `connectionTimeoutMillis`; 0 waits forever, as libpq) and TCP keepalive.
+ */
 export function pgConfig(connection: string | ConnectionOptions): pg.ClientConfig {
-  const base: pg.ClientConfig =
-    typeof connection === 'string'
-      ? { connectionString: connection, options: urlOptions(connection) }
-      : (({ engine: _, ...options }) => options as pg.ClientConfig)(connection)
+  const base: pg.ClientConfig = typeof connection === 'string' ? urlConfig(connection) : (({ engine: _, ...options }) => options as pg.ClientConfig)(connection)
   const options = [base.options, sessionOptions].filter(Boolean).join(' ')
-  return { ...base, options, types: pgTypes }
+  return {
+    connectionTimeoutMillis: defaultConnectTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: keepAliveDelayMs,
+    ...base,
+    options,
+    types: pgTypes,
+  }
 }
 
-/** The URL's own `?options=-c search_path=…`, which ours would otherwise replace. */
-function urlOptions(url: string): string | undefined {
+/**
+ * The URL without its own `?options=-c search_path=…`, which pg would let override ours (the
+ * session settings), carried in `options` instead; `connect_timeout` (seconds,
+ * libpq's name) becomes pg's `connectionTimeoutMillis`, which is all pg's JavaScript client reads.
+ */
+function urlConfig(connection: string): pg.ClientConfig {
+  let url: URL
   try {
-    return new URL(url).searchParams.get('options') ?? undefined
+    url = new URL(connection)
   } catch {
-    return undefined
+    return { connectionString: connection }
+  }
+  const options = url.searchParams.get('options') ?? undefined
+  const timeout = url.searchParams.get('connect_timeout')
+  if (options === undefined && timeout === null) return { connectionString: connection }
+  url.searchParams.delete('options')
+  url.searchParams.delete('connect_timeout')
+  const seconds = timeout === null ? undefined : Number(timeout)
+  if (seconds !== undefined && !Number.isFinite(seconds)) throw new ConfigError(`postgres URL parameter \`connect_timeout\` must be a number of seconds (got ${JSON.stringify(timeout)})`)
+  return {
+    connectionString: url.toString(),
+    ...(options !== undefined && { options }),
+    ...(seconds !== undefined && { connectionTimeoutMillis: Math.max(0, seconds * 1000) }),
   }
 }
 
@@ -208,6 +241,16 @@ export function isConnectionError(err: unknown): boolean {
   return networkCodes.test(code) || code.startsWith('08') || code.startsWith('57P')
 }
 
+/** pg's "timeout expired", said with the timeout and how to change it (a network error: transient). */
+function timedOut(err: unknown, ms: number | undefined): unknown {
+  if (messageOf(err) !== 'timeout expired' || !ms) return err
+  const error = new Error(`the server did not answer within ${ms / 1000} s (set \`connect_timeout\` in seconds in the URL to wait longer)`, { cause: err })
+  return Object.assign(error, { code: 'ETIMEDOUT' })
+}
+
+/** How long the goodbye of a session is waited for. */
+const housekeepingTimeoutMs = 10_000
+
 /**
  * A PostgreSQL connection (pg) in a session set up for exact values (`sessionOptions`). A
  * connection lost while idle marks it broken instead of crashing the process; `client` reconnects
@@ -224,13 +267,15 @@ export class PgConnection implements SqlConnection {
   constructor(readonly config: pg.ClientConfig) {}
 
   get place(): string {
-    return `postgres database \`${this.#database}\``
+    return `postgres database \`${this.#database || this.config.database || ''}\``
   }
 
   async open(): Promise<void> {
     const client = new pg.Client(this.config)
     client.on('error', () => (this.#broken = true))
-    await client.connect()
+    await client.connect().catch((err: unknown) => {
+      throw timedOut(err, this.config.connectionTimeoutMillis)
+    })
     this.#broken = false
     this.#closed = false
     this.#client = client
@@ -307,9 +352,15 @@ export class PgConnection implements SqlConnection {
     await this.#end()
   }
 
+  /** Ends the session; a server that does not answer the goodbye is cut off rather than waited for. */
   async #end(): Promise<void> {
     const client = this.#client
     this.#client = undefined
-    await client?.end().catch(() => {})
+    if (!client) return
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), housekeepingTimeoutMs)))
+    const ended = await Promise.race([client.end().catch(() => {}), timeout])
+    clearTimeout(timer)
+    if (ended === 'timeout') (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy()
   }
 }
