@@ -1,7 +1,7 @@
 import type mysql from 'mysql2/promise'
 import { ConnectionError, messageOf } from '../errors.js'
 import type { ColumnInfo, Row, TableSchema } from '../types.js'
-import { connectMysql, type MysqlSession, mysqlSpelling, plainValue } from './mysql.js'
+import { connectMysql, type MysqlSession, type MysqlSessionOptions, mysqlSpelling, plainValue } from './mysql.js'
 import { describeTable, rowDecoder, selectExpression } from './mysql-schema.js'
 import type { SqlConnection } from './sql/sql-source.js'
 
@@ -20,7 +20,10 @@ export class MysqlConnection implements SqlConnection {
   #broken = false
   #closed = false
 
-  constructor(readonly options: mysql.ConnectionOptions) {}
+  constructor(
+    readonly options: mysql.ConnectionOptions,
+    readonly sessionOptions: MysqlSessionOptions = {},
+  ) {}
 
   get place(): string {
     return `mysql database \`${this.options.database ?? ''}\``
@@ -32,7 +35,7 @@ export class MysqlConnection implements SqlConnection {
   }
 
   async open(): Promise<void> {
-    this.#session = await connectMysql(this.options, () => (this.#broken = true))
+    this.#session = await connectMysql(this.options, () => (this.#broken = true), this.sessionOptions)
     this.#broken = false
     this.#closed = false
   }

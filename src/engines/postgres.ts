@@ -34,6 +34,15 @@ export const pgTypes: pg.CustomTypesConfig = {
 // Session settings the parsers above rely on: UTC output for timestamptz, ISO dates, hex bytea.
 const sessionOptions = '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c bytea_output=hex -c extra_float_digits=1'
 
+/** How ferry opens a PostgreSQL session. */
+export interface PgSessionOptions {
+  /**
+   * Every transaction of the session is read-only (`default_transaction_read_only=on`): what
+   * sources and dry runs use, so that SQL in a filter cannot write.
+   */
+  readonly readOnly?: boolean
+}
+
 /** What ferry waits for a connection by default, as mysql2 does; libpq's `connect_timeout` overrides it. */
 const defaultConnectTimeoutMs = 10_000
 /**
@@ -47,9 +56,10 @@ const keepAliveDelayMs = 30_000
  * session settings, a connect timeout (`?connect_timeout=` seconds in a URL, or
  * `connectionTimeoutMillis`; 0 waits forever, as libpq) and TCP keepalive.
  */
-export function pgConfig(connection: string | ConnectionOptions): pg.ClientConfig {
+export function pgConfig(connection: string | ConnectionOptions, session: PgSessionOptions = {}): pg.ClientConfig {
   const base: pg.ClientConfig = typeof connection === 'string' ? urlConfig(connection) : (({ engine: _, ...options }) => options as pg.ClientConfig)(connection)
-  const options = [base.options, sessionOptions].filter(Boolean).join(' ')
+  const readOnly = session.readOnly ? ' -c default_transaction_read_only=on' : ''
+  const options = [base.options, sessionOptions + readOnly].filter(Boolean).join(' ')
   return {
     connectionTimeoutMillis: defaultConnectTimeoutMs,
     keepAlive: true,
@@ -62,7 +72,7 @@ export function pgConfig(connection: string | ConnectionOptions): pg.ClientConfi
 
 /**
  * The URL without its own `?options=-c search_path=…`, which pg would let override ours (the
- * session settings), carried in `options` instead; `connect_timeout` (seconds,
+ * session settings and read-only mode), carried in `options` instead; `connect_timeout` (seconds,
  * libpq's name) becomes pg's `connectionTimeoutMillis`, which is all pg's JavaScript client reads.
  */
 function urlConfig(connection: string): pg.ClientConfig {
@@ -310,8 +320,14 @@ export class PgConnection implements SqlConnection {
     return this.#client
   }
 
+  /**
+   * One statement through the extended protocol, which refuses several statements in one text:
+   * SQL pasted into a filter (`true); DROP TABLE t; SELECT (1`) cannot run a statement of its own.
+   */
   async query(sql: string, params: readonly unknown[]): Promise<Row[]> {
-    return (await (await this.client()).query<Row>(sql, params as unknown[])).rows
+    const client = await this.client()
+    const query = { text: sql, values: params as unknown[], queryMode: 'extended' } as pg.QueryConfig
+    return (await client.query<Row>(query)).rows
   }
 
   /** The type parsers already give the shared forms. */
