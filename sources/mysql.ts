@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from '../src/endpoint.js'
-import { mysqlOptions } from '../src/engines/mysql.js'
+import { classifyMysqlError, mysqlOptions } from '../src/engines/mysql.js'
 import { MysqlConnection } from '../src/engines/mysql-connection.js'
 import { SqlSource } from '../src/engines/sql/sql-source.js'
 
@@ -12,5 +12,5 @@ import { SqlSource } from '../src/engines/sql/sql-source.js'
  * cannot write.
  */
 export function createSource(connection: string | ConnectionOptions): SqlSource {
-  return new SqlSource(new MysqlConnection(mysqlOptions(connection), { readOnly: true }))
+  return new SqlSource(new MysqlConnection(mysqlOptions(connection), { readOnly: true }), classifyMysqlError)
 }

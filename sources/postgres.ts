@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from '../src/endpoint.js'
-import { PgConnection, pgConfig } from '../src/engines/postgres.js'
+import { classifyPgError, PgConnection, pgConfig } from '../src/engines/postgres.js'
 import { SqlSource } from '../src/engines/sql/sql-source.js'
 
 /**
@@ -10,5 +10,5 @@ import { SqlSource } from '../src/engines/sql/sql-source.js'
  * cannot write.
  */
 export function createSource(connection: string | ConnectionOptions): SqlSource {
-  return new SqlSource(new PgConnection(pgConfig(connection, { readOnly: true })))
+  return new SqlSource(new PgConnection(pgConfig(connection, { readOnly: true })), classifyPgError)
 }

@@ -1,7 +1,7 @@
 import type mysql from 'mysql2/promise'
 import { ConnectionError, messageOf } from '../errors.js'
 import type { ColumnInfo, Row, TableSchema } from '../types.js'
-import { connectMysql, type MysqlSession, type MysqlSessionOptions, mysqlSpelling, plainValue } from './mysql.js'
+import { connectMysql, isConnectionError, type MysqlSession, type MysqlSessionOptions, mysqlSpelling, plainValue } from './mysql.js'
 import { describeTable, rowDecoder, selectExpression } from './mysql-schema.js'
 import type { SqlConnection } from './sql/sql-source.js'
 
@@ -10,8 +10,9 @@ const endTimeoutMs = 10_000
 
 /**
  * A MySQL or MariaDB connection (mysql2) in a strict UTC session that hands values over exactly
- * (src/engines/mysql.ts). A lost connection marks it broken; `session` reconnects a broken one, so
- * that a retried write can succeed.
+ * (src/engines/mysql.ts). A lost connection (while idle or during a query) marks it broken;
+ * `session` reconnects a broken one, so that a retried write or read can succeed. It stays broken
+ * until a reconnect succeeds: a server down for longer than one retry is reconnected by a later one.
  */
 export class MysqlConnection implements SqlConnection {
   readonly engine = 'mysql'
@@ -35,7 +36,12 @@ export class MysqlConnection implements SqlConnection {
   }
 
   async open(): Promise<void> {
-    this.#session = await connectMysql(this.options, () => (this.#broken = true), this.sessionOptions)
+    // Only this session's loss counts: a replaced connection's late error must not break its successor.
+    let session: MysqlSession | undefined
+    session = await connectMysql(this.options, () => {
+      if (this.#session === session) this.#broken = true
+    }, this.sessionOptions)
+    this.#session = session
     this.#broken = false
     this.#closed = false
   }
@@ -64,8 +70,15 @@ export class MysqlConnection implements SqlConnection {
   }
 
   async query(sql: string, params: readonly unknown[]): Promise<Row[]> {
-    const [rows] = await (await this.session()).conn.query<mysql.RowDataPacket[]>(sql, params as unknown[])
+    const { conn } = await this.session()
+    const [rows] = await conn.query<mysql.RowDataPacket[]>(sql, params as unknown[]).catch((err: unknown) => this.#failed(err))
     return rows as Row[]
+  }
+
+  /** Marks the connection broken when the error says it is gone, and rethrows. */
+  #failed(err: unknown): never {
+    if (isConnectionError(err)) this.#broken = true
+    throw err
   }
 
   decoder(schema: TableSchema): (row: Row) => void {
@@ -82,7 +95,7 @@ export class MysqlConnection implements SqlConnection {
 
   async describe(table: string): Promise<TableSchema | undefined> {
     const s = await this.session()
-    return describeTable(s.conn, s.mariadb, table)
+    return describeTable(s.conn, s.mariadb, table).catch((err: unknown) => this.#failed(err))
   }
 
   async close(): Promise<void> {

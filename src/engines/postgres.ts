@@ -258,13 +258,14 @@ function timedOut(err: unknown, ms: number | undefined): unknown {
   return Object.assign(error, { code: 'ETIMEDOUT' })
 }
 
-/** How long the goodbye of a session is waited for. */
+/** How long a reply that is mere bookkeeping (closing a cursor, ending a session) is waited for. */
 const housekeepingTimeoutMs = 10_000
 
 /**
  * A PostgreSQL connection (pg) in a session set up for exact values (`sessionOptions`). A
- * connection lost while idle marks it broken instead of crashing the process; `client` reconnects
- * a broken one, so that a retried write can succeed.
+ * connection lost (while idle or during a query) marks it broken instead of crashing the process;
+ * `client` reconnects a broken one, so that a retried write or read can succeed. It stays broken
+ * until a reconnect succeeds: a server down for longer than one retry is reconnected by a later one.
  */
 export class PgConnection implements SqlConnection {
   readonly engine = 'postgres'
@@ -282,7 +283,12 @@ export class PgConnection implements SqlConnection {
 
   async open(): Promise<void> {
     const client = new pg.Client(this.config)
-    client.on('error', () => (this.#broken = true))
+    // Only this client's loss counts: a replaced client's late 'end' must not break its successor.
+    const lost = () => {
+      if (this.#client === client) this.#broken = true
+    }
+    client.on('error', lost)
+    client.on('end', lost)
     await client.connect().catch((err: unknown) => {
       throw timedOut(err, this.config.connectionTimeoutMillis)
     })
@@ -327,7 +333,13 @@ export class PgConnection implements SqlConnection {
   async query(sql: string, params: readonly unknown[]): Promise<Row[]> {
     const client = await this.client()
     const query = { text: sql, values: params as unknown[], queryMode: 'extended' } as pg.QueryConfig
-    return (await client.query<Row>(query)).rows
+    return (await client.query<Row>(query).catch((err: unknown) => this.#failed(err))).rows
+  }
+
+  /** Marks the connection broken when the error says it is gone, and rethrows. */
+  #failed(err: unknown): never {
+    if (isConnectionError(err)) this.#broken = true
+    throw err
   }
 
   /** The type parsers already give the shared forms. */
@@ -342,24 +354,68 @@ export class PgConnection implements SqlConnection {
   }
 
   describe(table: string): Promise<TableSchema | undefined> {
-    return this.client().then((client) => describeTable(client, table))
+    return this.client().then((client) => describeTable(client, table).catch((err: unknown) => this.#failed(err)))
   }
 
   /** A server-side cursor (pg-cursor), `pageSize` rows a read; closed when the reader stops. */
   async *cursor(sql: string, params: readonly unknown[], pageSize: number): AsyncGenerator<Row[]> {
+    const client = await this.client()
     // The cursor needs the parsers itself: pg-cursor does not take them from the client.
-    const cursor = (await this.client()).query(new Cursor<Row>(sql, params as unknown[], { types: pgTypes }))
+    const cursor = client.query(new Cursor<Row>(sql, params as unknown[], { types: pgTypes }))
     try {
       for (;;) {
-        const page = await cursor.read(pageSize)
+        const page = await this.#read(client, cursor, pageSize).catch((err: unknown) => this.#failed(err))
         if (page.length === 0) return
         yield page
         if (page.length < pageSize) return
       }
     } finally {
       // Closing the portal ends its implicit transaction, so an abandoned read holds no snapshot.
-      // A lost connection would never answer the close.
-      if (!this.#broken) await cursor.close()
+      if (!this.#broken) await this.#closeCursor(client, cursor)
+    }
+  }
+
+  /**
+   * `cursor.read`, or a connection error as soon as the client ends: pg-cursor drops an error that
+   * arrives after the last page's CommandComplete and before its ReadyForQuery (a backend
+   * terminated at the end of a partition), and the read would never settle.
+   */
+  async #read(client: pg.Client, cursor: Cursor<Row>, rows: number): Promise<Row[]> {
+    if (this.#broken) throw new Error('Connection terminated unexpectedly')
+    let ended: (() => void) | undefined
+    const lost = new Promise<never>((_, reject) => {
+      // A turn later, so that the server's own reason (57P01 …), if the cursor has it, comes first.
+      ended = () => setImmediate(() => reject(new Error('Connection terminated unexpectedly')))
+      client.once('end', ended)
+    })
+    try {
+      return await Promise.race([cursor.read(rows), lost])
+    } finally {
+      client.removeListener('end', ended!)
+    }
+  }
+
+  /**
+   * pg-cursor's close waits for a ReadyForQuery that a lost connection never sends (issue 11: a
+   * killed source backend hung the run): the wait ends when the client ends too, and after
+   * `housekeepingTimeoutMs` the connection is given up as broken.
+   */
+  async #closeCursor(client: pg.Client, cursor: Cursor<Row>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    let ended: (() => void) | undefined
+    const gone = new Promise<void>((resolve) => {
+      ended = resolve
+      client.once('end', resolve)
+      timer = setTimeout(() => {
+        this.#broken = true
+        resolve()
+      }, housekeepingTimeoutMs)
+    })
+    try {
+      await Promise.race([cursor.close().catch(() => void (this.#broken = true)), gone])
+    } finally {
+      clearTimeout(timer)
+      client.removeListener('end', ended!)
     }
   }
 
