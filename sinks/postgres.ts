@@ -19,12 +19,12 @@ import { onConflictUpdate } from '../src/engines/sql/upsert.js'
 import { countRows, lookupRows } from '../src/engines/sql/queries.js'
 import { type FailureKind, messageOf, SinkWriteError } from '../src/errors.js'
 import { faultPoint } from '../src/faults.js'
-import type { IndexDefinition, PreparePlan, Sink, WriteKind, WriteTarget } from '../src/sink.js'
+import type { IndexDefinition, PreparePlan, Sink, SinkOptions, WriteKind, WriteTarget } from '../src/sink.js'
 import type { ColumnInfo, KeyTuple, Row, TableSchema } from '../src/types.js'
 import { checkRows, jsonText } from '../src/values.js'
 
-export function createSink(connection: string | ConnectionOptions): PostgresSink {
-  return new PostgresSink(pgConfig(connection))
+export function createSink(connection: string | ConnectionOptions, options: SinkOptions = {}): PostgresSink {
+  return new PostgresSink(pgConfig(connection, { readOnly: options.readOnly ?? false }))
 }
 
 /**

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import type Database from 'better-sqlite3'
 import type { ConnectionOptions } from '../src/endpoint.js'
 import {
@@ -37,13 +38,18 @@ export class SqliteSink implements Sink {
   #writable = false
 
   constructor(filename: string, options: SinkOptions = {}) {
-    this.#connection = new SqliteConnection(filename, { writable: true })
+    const readOnly = options.readOnly === true && filename !== ':memory:'
+    this.#connection = new SqliteConnection(filename, { writable: !readOnly })
     this.#durable = options.durableCommits ?? false
   }
 
-  /** Opens an existing file; a missing one is created by the first write, so dry runs leave no trace. */
-  open(): Promise<void> {
-    return this.#connection.open()
+  /**
+   * Opens an existing file; a missing one is created by the first write, so dry runs leave no
+   * trace. A read-only sink opens the file read-only, and leaves a missing one unopened.
+   */
+  async open(): Promise<void> {
+    if (!this.#connection.options.writable && !existsSync(this.#connection.filename)) return
+    await this.#connection.open()
   }
 
   /** The connection for writing: creates the file if needed, and switches it to WAL once. */

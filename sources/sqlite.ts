@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from '../src/endpoint.js'
-import { SqliteConnection, sqliteFilename } from '../src/engines/sqlite.js'
+import { classifySqliteError, SqliteConnection, sqliteFilename } from '../src/engines/sqlite.js'
 import { SqlSource } from '../src/engines/sql/sql-source.js'
 
 /**
@@ -7,5 +7,5 @@ import { SqlSource } from '../src/engines/sql/sql-source.js'
  * `WHERE key > last ORDER BY key LIMIT n` query. Integers are read exactly (as bigint beyond 2^53).
  */
 export function createSource(connection: string | ConnectionOptions): SqlSource {
-  return new SqlSource(new SqliteConnection(sqliteFilename(connection), { writable: false }))
+  return new SqlSource(new SqliteConnection(sqliteFilename(connection), { writable: false }), classifySqliteError)
 }

@@ -146,8 +146,9 @@ async function lastRate(pipeline: ResolvedPipeline): Promise<{ rowsPerSecond: nu
   return undefined
 }
 
+/** Both sides in sessions that cannot write (sources always are): nothing a dry run or check runs can change them. */
 async function withConnections<T>(s: ResolvedSettings, use: (source: Source, sink: Sink) => Promise<T>): Promise<T> {
-  const { source, sink } = await openConnections(s)
+  const { source, sink } = await openConnections(s, { readOnly: true })
   try {
     return await use(source, sink)
   } finally {

@@ -62,10 +62,23 @@ async function countOrExplain(source: Source, s: ResolvedSettings): Promise<numb
   } catch (err) {
     if (!s.where || err instanceof ConfigError) throw err
     const filter = typeof s.where === 'string' ? s.where : JSON.stringify(s.where)
-    throw new ConfigError(`setting \`where\` (${filter}) does not work on \`${s.sourceTable}\`: ${messageOf(err)}`, {
+    throw new ConfigError(`setting \`where\` (${filter}) does not work on \`${s.sourceTable}\`: ${messageOf(err)}${writeHint(messageOf(err))}`, {
       cause: err,
     })
   }
+}
+
+/**
+ * Why a filter that writes fails: source sessions are read-only and take one statement a query
+ * (PostgreSQL: "cannot execute DROP TABLE in a read-only transaction", "cannot insert multiple
+ * commands into a prepared statement"; MariaDB: "Cannot execute statement in a READ ONLY transaction").
+ */
+function writeHint(message: string): string {
+  if (/read.only transaction/i.test(message)) {
+    return '; ferry reads the source in read-only transactions (PostgreSQL `default_transaction_read_only=on`, MySQL `SET SESSION TRANSACTION READ ONLY`), so a filter cannot write'
+  }
+  if (/multiple commands/i.test(message)) return '; a filter is one SQL condition: ferry runs each source query as a single statement'
+  return ''
 }
 
 async function sampleRows(source: Source, s: ResolvedSettings, keys: Keys): Promise<SampleRow[]> {

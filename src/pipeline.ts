@@ -5,11 +5,13 @@ import { checkpointTap } from '../transforms/checkpoint-tap.js'
 import { mapRows } from '../transforms/map-rows.js'
 import { InFlight, type WriteEvents, writeBatches } from '../transforms/write.js'
 import type { Checkpoint } from './checkpoint.js'
+import { messageOf } from './errors.js'
 import type { ResolvedSettings } from './config.js'
 import { checkedPages, type Keys } from './key-check.js'
 import type { Sink, WriteTarget } from './sink.js'
-import type { Page, Source } from './source.js'
-import type { Stats } from './stats.js'
+import { type ReadEvents, retryingRead } from './read-retry.js'
+import type { Page, ReadSpec, Source } from './source.js'
+import type { RunError, Stats } from './stats.js'
 import type { Row } from './types.js'
 
 /** What every partition of a run shares. */
@@ -24,7 +26,7 @@ export interface RunContext {
   readonly stop: AbortSignal
   readonly stats: Stats
   readonly checkpoint: Checkpoint
-  readonly events: WriteEvents
+  readonly events: WriteEvents & ReadEvents
 }
 
 /** One worker's own connections. */
@@ -47,7 +49,11 @@ export async function runPartition(
   const s = ctx.settings
   const checkpoint = ctx.checkpoint
   if (checkpoint.isDone(index)) return
-  let pages: AsyncIterable<Page> = conn.source.read({
+  const stop = new AbortController()
+  const stopWith = () => stop.abort(signal?.reason)
+  signal?.addEventListener('abort', stopWith, { once: true })
+  const reading = new AbortController()
+  let pages: AsyncIterable<Page> = readWithRetries(ctx, conn.source, {
     table: s.sourceTable,
     key: ctx.keys.source,
     filter: s.where,
@@ -55,13 +61,17 @@ export async function runPartition(
     after: checkpoint.position(index),
     pageSize: s.batchSize,
     verifyUnique: ctx.keys.origin === 'asserted',
-  })
+  }, AbortSignal.any([reading.signal, stop.signal]))
   if (ctx.keys.checkWhileReading) pages = checkedPages(pages, s.sourceTable, ctx.keys)
   // A Readable, not the bare generator: it reads the next page while the sink writes this one.
-  const readable: AsyncIterable<Page> = Readable.from(pages, { objectMode: true, highWaterMark: 2 })
-  const stop = new AbortController()
-  const stopWith = () => stop.abort(signal?.reason)
-  signal?.addEventListener('abort', stopWith, { once: true })
+  const readable = Readable.from(pages, { objectMode: true, highWaterMark: 2 })
+  // A failed stage destroys the reader, which waits for the generator: a read sitting out its
+  // retries' backoff stops at once instead.
+  const destroy = readable._destroy.bind(readable)
+  readable._destroy = (err, callback) => {
+    reading.abort(err ?? undefined)
+    destroy(err, callback)
+  }
   const inFlight = new InFlight()
   try {
     await runStages(ctx, conn, index, worker, readable, stop.signal, inFlight)
@@ -75,6 +85,23 @@ export async function runPartition(
     signal?.removeEventListener('abort', stopWith)
   }
   await checkpoint.complete(index)
+}
+
+/** The partition's read, started again from its last page after a transient failure. */
+function readWithRetries(ctx: RunContext, source: Source, spec: ReadSpec, signal: AbortSignal): AsyncIterable<Page> {
+  const failures: RunError[] = []
+  return retryingRead(source, spec, {
+    maxRetries: ctx.settings.maxRetries,
+    retryDelay: ctx.settings.retryDelay,
+    signal,
+    failed: (err, attempt, retriesLeft, delay, position) => {
+      failures.push(ctx.stats.addError({ kind: 'transient', message: `source read: ${messageOf(err)}`, rows: 0, resolved: false }))
+      ctx.events.readFailed(err, attempt, retriesLeft, delay, position)
+    },
+    resolved: () => {
+      for (const failure of failures.splice(0)) failure.resolved += 1
+    },
+  })
 }
 
 async function runStages(

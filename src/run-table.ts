@@ -13,6 +13,7 @@ import { sameSet } from './keys.js'
 import type { Logger } from './log.js'
 import type { RunContext } from './pipeline.js'
 import { type ProgressFactory, progressLine } from './progress.js'
+import type { ReadEvents } from './read-retry.js'
 import type { RejectedRows } from './rejected.js'
 import { TableRejects } from './rejects.js'
 import type { Sink, WriteTarget } from './sink.js'
@@ -198,7 +199,7 @@ async function prepare(
     stats,
     checkpoint,
     rejects,
-    events: writeEvents(s, checkpoint, rejects, env),
+    events: { ...writeEvents(s, checkpoint, rejects, env), readFailed: readFailed(s, env) },
     stop: env.stop,
   }
 }
@@ -216,6 +217,15 @@ function writeEvents(s: ResolvedSettings, checkpoint: Checkpoint, rejects: Table
       const next = retriesLeft > 0 ? `; retrying in ${delay} s (${retriesLeft} more ${retriesLeft === 1 ? 'try' : 'tries'})` : '; giving up'
       env.logger.warn(`write of ${rows} rows to \`${s.targetTable}\` failed (attempt ${attempt}): ${messageOf(err)}${next}`)
     },
+  }
+}
+
+/** Logs a failed read attempt as a failed write's: the attempt, the cause, where it resumes, when. */
+function readFailed(s: ResolvedSettings, env: TableEnv): ReadEvents['readFailed'] {
+  return (err, attempt, retriesLeft, delay, position) => {
+    const from = position === undefined ? 'its chunk\'s start' : `position ${JSON.stringify(position)}`
+    const next = retriesLeft > 0 ? `; reading again from ${from} in ${delay < 1000 ? `${delay} ms` : `${delay / 1000} s`} (${retriesLeft} more ${retriesLeft === 1 ? 'try' : 'tries'})` : '; giving up'
+    env.logger.warn(`read of \`${s.sourceTable}\` failed (attempt ${attempt}): ${messageOf(err)}${next}`)
   }
 }
 

@@ -46,6 +46,11 @@ export interface SinkOptions {
    * durability by its own settings (PostgreSQL, MySQL) ignore it.
    */
   readonly durableCommits?: boolean
+  /**
+   * The session cannot write (default false): dry runs and `--check` open their target so, and
+   * nothing they run can change it. A SQLite file is then opened read-only, if it exists.
+   */
+  readonly readOnly?: boolean
 }
 
 /**

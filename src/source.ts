@@ -1,3 +1,4 @@
+import type { FailureKind } from './errors.js'
 import type { Json, Row, TableSchema } from './types.js'
 
 /**
@@ -56,7 +57,13 @@ export interface Source {
   partitions(read: TableRead, rowsPerPartition?: number): Promise<Json[]>
   /** Whether a row under the filter has NULL in one of these key columns. */
   hasNullKey(read: TableRead, columns: readonly string[]): Promise<boolean>
-  /** Pages of rows of one partition in key order; closes what it holds when abandoned. */
+  /**
+   * Pages of rows of one partition in key order; closes what it holds when abandoned. A read that
+   * failed may be started again from the position of the last page it handed over (the core does,
+   * for a `transient` failure): the source must then reconnect a lost connection by itself.
+   */
   read(spec: ReadSpec): AsyncIterable<Page>
+  /** Maps a failed read's error to what the core should do: only `transient` ones are retried. */
+  classify(err: unknown): FailureKind
   close(): Promise<void>
 }

@@ -1,7 +1,8 @@
 /**
  * What failed during a run, one entry per kind and cause (not per row, so that a table with a
  * million refused rows still has a small report):
- * - `transient`: write attempts that failed and were retried; `resolved` of them succeeded later.
+ * - `transient`: write or read attempts that failed and were retried (a read's message starts with
+ *   `source read: `); `resolved` of them succeeded later.
  * - `rejected`: rows the target refused; `resolved` of them were set aside as the pipeline allows.
  * - `split`: batches the target refused, split in halves to find the rows it refuses.
  */

@@ -1,19 +1,19 @@
 import type mysql from 'mysql2/promise'
 import type { ConnectionOptions } from '../../src/endpoint.js'
-import { classifyMysqlError, isConnectionError, type MysqlSession, mysqlOptions, quoteIdent } from '../../src/engines/mysql.js'
+import { classifyMysqlError, isConnectionError, type MysqlSession, type MysqlSessionOptions, mysqlOptions, quoteIdent } from '../../src/engines/mysql.js'
 import { MysqlConnection } from '../../src/engines/mysql-connection.js'
 import { createTableSql, describeTable, mysqlType } from '../../src/engines/mysql-schema.js'
 import { truncateRefused } from '../../src/engines/sql/ddl.js'
 import { countRows, lookupRows } from '../../src/engines/sql/queries.js'
 import { ConfigError, type FailureKind, SinkWriteError } from '../../src/errors.js'
 import { redactUrl } from '../../src/redact.js'
-import type { IndexDefinition, PreparePlan, Sink, WriteKind, WriteTarget } from '../../src/sink.js'
+import type { IndexDefinition, PreparePlan, Sink, SinkOptions, WriteKind, WriteTarget } from '../../src/sink.js'
 import type { ColumnInfo, KeyTuple, Row, TableSchema } from '../../src/types.js'
 import { checkRows } from '../../src/values.js'
 import { insertStatements, loadData } from './mysql-bulk.js'
 
-export function createSink(connection: string | ConnectionOptions): MysqlSink {
-  return new MysqlSink(mysqlOptions(without(connection)), bulkMethod(connection))
+export function createSink(connection: string | ConnectionOptions, options: SinkOptions = {}): MysqlSink {
+  return new MysqlSink(mysqlOptions(without(connection)), bulkMethod(connection), { readOnly: options.readOnly ?? false })
 }
 
 /**
@@ -71,8 +71,8 @@ export class MysqlSink implements Sink {
   readonly #connection: MysqlConnection
   #method: MysqlBulkMethod
 
-  constructor(options: mysql.ConnectionOptions, method: MysqlBulkMethod = 'load') {
-    this.#connection = new MysqlConnection(options)
+  constructor(options: mysql.ConnectionOptions, method: MysqlBulkMethod = 'load', session: MysqlSessionOptions = {}) {
+    this.#connection = new MysqlConnection(options, session)
     this.#method = method
   }
 

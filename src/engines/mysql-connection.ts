@@ -1,14 +1,18 @@
 import type mysql from 'mysql2/promise'
 import { ConnectionError, messageOf } from '../errors.js'
 import type { ColumnInfo, Row, TableSchema } from '../types.js'
-import { connectMysql, type MysqlSession, mysqlSpelling, plainValue } from './mysql.js'
+import { connectMysql, isConnectionError, type MysqlSession, type MysqlSessionOptions, mysqlSpelling, plainValue } from './mysql.js'
 import { describeTable, rowDecoder, selectExpression } from './mysql-schema.js'
 import type { SqlConnection } from './sql/sql-source.js'
 
+/** How long the goodbye of a session is waited for. */
+const endTimeoutMs = 10_000
+
 /**
  * A MySQL or MariaDB connection (mysql2) in a strict UTC session that hands values over exactly
- * (src/engines/mysql.ts). A lost connection marks it broken; `session` reconnects a broken one, so
- * that a retried write can succeed.
+ * (src/engines/mysql.ts). A lost connection (while idle or during a query) marks it broken;
+ * `session` reconnects a broken one, so that a retried write or read can succeed. It stays broken
+ * until a reconnect succeeds: a server down for longer than one retry is reconnected by a later one.
  */
 export class MysqlConnection implements SqlConnection {
   readonly engine = 'mysql'
@@ -17,7 +21,10 @@ export class MysqlConnection implements SqlConnection {
   #broken = false
   #closed = false
 
-  constructor(readonly options: mysql.ConnectionOptions) {}
+  constructor(
+    readonly options: mysql.ConnectionOptions,
+    readonly sessionOptions: MysqlSessionOptions = {},
+  ) {}
 
   get place(): string {
     return `mysql database \`${this.options.database ?? ''}\``
@@ -29,7 +36,12 @@ export class MysqlConnection implements SqlConnection {
   }
 
   async open(): Promise<void> {
-    this.#session = await connectMysql(this.options, () => (this.#broken = true))
+    // Only this session's loss counts: a replaced connection's late error must not break its successor.
+    let session: MysqlSession | undefined
+    session = await connectMysql(this.options, () => {
+      if (this.#session === session) this.#broken = true
+    }, this.sessionOptions)
+    this.#session = session
     this.#broken = false
     this.#closed = false
   }
@@ -58,8 +70,15 @@ export class MysqlConnection implements SqlConnection {
   }
 
   async query(sql: string, params: readonly unknown[]): Promise<Row[]> {
-    const [rows] = await (await this.session()).conn.query<mysql.RowDataPacket[]>(sql, params as unknown[])
+    const { conn } = await this.session()
+    const [rows] = await conn.query<mysql.RowDataPacket[]>(sql, params as unknown[]).catch((err: unknown) => this.#failed(err))
     return rows as Row[]
+  }
+
+  /** Marks the connection broken when the error says it is gone, and rethrows. */
+  #failed(err: unknown): never {
+    if (isConnectionError(err)) this.#broken = true
+    throw err
   }
 
   decoder(schema: TableSchema): (row: Row) => void {
@@ -76,7 +95,7 @@ export class MysqlConnection implements SqlConnection {
 
   async describe(table: string): Promise<TableSchema | undefined> {
     const s = await this.session()
-    return describeTable(s.conn, s.mariadb, table)
+    return describeTable(s.conn, s.mariadb, table).catch((err: unknown) => this.#failed(err))
   }
 
   async close(): Promise<void> {
@@ -84,9 +103,15 @@ export class MysqlConnection implements SqlConnection {
     await this.#end()
   }
 
+  /** Ends the session; a server that does not answer the goodbye is cut off rather than waited for. */
   async #end(): Promise<void> {
     const session = this.#session
     this.#session = undefined
-    await session?.conn.end().catch(() => session.conn.destroy())
+    if (!session) return
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), endTimeoutMs)))
+    const ended = await Promise.race([session.conn.end().catch(() => 'failed' as const), timeout])
+    clearTimeout(timer)
+    if (ended !== undefined) session.conn.destroy()
   }
 }

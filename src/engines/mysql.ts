@@ -58,12 +58,19 @@ export interface MysqlSession {
   readonly maxPacket: number
 }
 
-export async function connectMysql(options: mysql.ConnectionOptions, onBroken: () => void): Promise<MysqlSession> {
+/** How ferry opens a MySQL session. */
+export interface MysqlSessionOptions {
+  /** Every transaction of the session is read-only: what sources and dry runs use, so that SQL in a filter cannot write. */
+  readonly readOnly?: boolean
+}
+
+export async function connectMysql(options: mysql.ConnectionOptions, onBroken: () => void, session: MysqlSessionOptions = {}): Promise<MysqlSession> {
   const conn = await mysql.createConnection(options)
   // A connection lost while idle emits 'error'; without a listener the process would crash.
   conn.on('error', onBroken)
   try {
     await conn.query(sessionSql)
+    if (session.readOnly) await conn.query('SET SESSION TRANSACTION READ ONLY')
     const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v, @@max_allowed_packet AS p')
     return { conn, mariadb: /mariadb/i.test(String(rows[0]!.v)), maxPacket: Number(rows[0]!.p) }
   } catch (err) {

@@ -34,22 +34,65 @@ export const pgTypes: pg.CustomTypesConfig = {
 // Session settings the parsers above rely on: UTC output for timestamptz, ISO dates, hex bytea.
 const sessionOptions = '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c bytea_output=hex -c extra_float_digits=1'
 
-/** A pg client config from a `postgres://` URL or `{ engine: 'postgres', host, … }` options. */
-export function pgConfig(connection: string | ConnectionOptions): pg.ClientConfig {
-  const base: pg.ClientConfig =
-    typeof connection === 'string'
-      ? { connectionString: connection, options: urlOptions(connection) }
-      : (({ engine: _, ...options }) => options as pg.ClientConfig)(connection)
-  const options = [base.options, sessionOptions].filter(Boolean).join(' ')
-  return { ...base, options, types: pgTypes }
+/** How ferry opens a PostgreSQL session. */
+export interface PgSessionOptions {
+  /**
+   * Every transaction of the session is read-only (`default_transaction_read_only=on`): what
+   * sources and dry runs use, so that SQL in a filter cannot write.
+   */
+  readonly readOnly?: boolean
 }
 
-/** The URL's own `?options=-c search_path=…`, which ours would otherwise replace. */
-function urlOptions(url: string): string | undefined {
+/** What ferry waits for a connection by default, as mysql2 does; libpq's `connect_timeout` overrides it. */
+const defaultConnectTimeoutMs = 10_000
+/**
+ * TCP keepalive from 30 s of silence: a server that vanished (host down, cable cut) is noticed by
+ * the kernel, while a long statement that sends nothing (a COPY, a CREATE INDEX) is not cut.
+ */
+const keepAliveDelayMs = 30_000
+
+/**
+ * A pg client config from a `postgres://` URL or `{ engine: 'postgres', host, … }` options: ferry's
+ * session settings, a connect timeout (`?connect_timeout=` seconds in a URL, or
+ * `connectionTimeoutMillis`; 0 waits forever, as libpq) and TCP keepalive.
+ */
+export function pgConfig(connection: string | ConnectionOptions, session: PgSessionOptions = {}): pg.ClientConfig {
+  const base: pg.ClientConfig = typeof connection === 'string' ? urlConfig(connection) : (({ engine: _, ...options }) => options as pg.ClientConfig)(connection)
+  const readOnly = session.readOnly ? ' -c default_transaction_read_only=on' : ''
+  const options = [base.options, sessionOptions + readOnly].filter(Boolean).join(' ')
+  return {
+    connectionTimeoutMillis: defaultConnectTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: keepAliveDelayMs,
+    ...base,
+    options,
+    types: pgTypes,
+  }
+}
+
+/**
+ * The URL without its own `?options=-c search_path=…`, which pg would let override ours (the
+ * session settings and read-only mode), carried in `options` instead; `connect_timeout` (seconds,
+ * libpq's name) becomes pg's `connectionTimeoutMillis`, which is all pg's JavaScript client reads.
+ */
+function urlConfig(connection: string): pg.ClientConfig {
+  let url: URL
   try {
-    return new URL(url).searchParams.get('options') ?? undefined
+    url = new URL(connection)
   } catch {
-    return undefined
+    return { connectionString: connection }
+  }
+  const options = url.searchParams.get('options') ?? undefined
+  const timeout = url.searchParams.get('connect_timeout')
+  if (options === undefined && timeout === null) return { connectionString: connection }
+  url.searchParams.delete('options')
+  url.searchParams.delete('connect_timeout')
+  const seconds = timeout === null ? undefined : Number(timeout)
+  if (seconds !== undefined && !Number.isFinite(seconds)) throw new ConfigError(`postgres URL parameter \`connect_timeout\` must be a number of seconds (got ${JSON.stringify(timeout)})`)
+  return {
+    connectionString: url.toString(),
+    ...(options !== undefined && { options }),
+    ...(seconds !== undefined && { connectionTimeoutMillis: Math.max(0, seconds * 1000) }),
   }
 }
 
@@ -208,10 +251,21 @@ export function isConnectionError(err: unknown): boolean {
   return networkCodes.test(code) || code.startsWith('08') || code.startsWith('57P')
 }
 
+/** pg's "timeout expired", said with the timeout and how to change it (a network error: transient). */
+function timedOut(err: unknown, ms: number | undefined): unknown {
+  if (messageOf(err) !== 'timeout expired' || !ms) return err
+  const error = new Error(`the server did not answer within ${ms / 1000} s (set \`connect_timeout\` in seconds in the URL to wait longer)`, { cause: err })
+  return Object.assign(error, { code: 'ETIMEDOUT' })
+}
+
+/** How long a reply that is mere bookkeeping (closing a cursor, ending a session) is waited for. */
+const housekeepingTimeoutMs = 10_000
+
 /**
  * A PostgreSQL connection (pg) in a session set up for exact values (`sessionOptions`). A
- * connection lost while idle marks it broken instead of crashing the process; `client` reconnects
- * a broken one, so that a retried write can succeed.
+ * connection lost (while idle or during a query) marks it broken instead of crashing the process;
+ * `client` reconnects a broken one, so that a retried write or read can succeed. It stays broken
+ * until a reconnect succeeds: a server down for longer than one retry is reconnected by a later one.
  */
 export class PgConnection implements SqlConnection {
   readonly engine = 'postgres'
@@ -224,13 +278,20 @@ export class PgConnection implements SqlConnection {
   constructor(readonly config: pg.ClientConfig) {}
 
   get place(): string {
-    return `postgres database \`${this.#database}\``
+    return `postgres database \`${this.#database || this.config.database || ''}\``
   }
 
   async open(): Promise<void> {
     const client = new pg.Client(this.config)
-    client.on('error', () => (this.#broken = true))
-    await client.connect()
+    // Only this client's loss counts: a replaced client's late 'end' must not break its successor.
+    const lost = () => {
+      if (this.#client === client) this.#broken = true
+    }
+    client.on('error', lost)
+    client.on('end', lost)
+    await client.connect().catch((err: unknown) => {
+      throw timedOut(err, this.config.connectionTimeoutMillis)
+    })
     this.#broken = false
     this.#closed = false
     this.#client = client
@@ -265,8 +326,20 @@ export class PgConnection implements SqlConnection {
     return this.#client
   }
 
+  /**
+   * One statement through the extended protocol, which refuses several statements in one text:
+   * SQL pasted into a filter (`true); DROP TABLE t; SELECT (1`) cannot run a statement of its own.
+   */
   async query(sql: string, params: readonly unknown[]): Promise<Row[]> {
-    return (await (await this.client()).query<Row>(sql, params as unknown[])).rows
+    const client = await this.client()
+    const query = { text: sql, values: params as unknown[], queryMode: 'extended' } as pg.QueryConfig
+    return (await client.query<Row>(query).catch((err: unknown) => this.#failed(err))).rows
+  }
+
+  /** Marks the connection broken when the error says it is gone, and rethrows. */
+  #failed(err: unknown): never {
+    if (isConnectionError(err)) this.#broken = true
+    throw err
   }
 
   /** The type parsers already give the shared forms. */
@@ -281,24 +354,68 @@ export class PgConnection implements SqlConnection {
   }
 
   describe(table: string): Promise<TableSchema | undefined> {
-    return this.client().then((client) => describeTable(client, table))
+    return this.client().then((client) => describeTable(client, table).catch((err: unknown) => this.#failed(err)))
   }
 
   /** A server-side cursor (pg-cursor), `pageSize` rows a read; closed when the reader stops. */
   async *cursor(sql: string, params: readonly unknown[], pageSize: number): AsyncGenerator<Row[]> {
+    const client = await this.client()
     // The cursor needs the parsers itself: pg-cursor does not take them from the client.
-    const cursor = (await this.client()).query(new Cursor<Row>(sql, params as unknown[], { types: pgTypes }))
+    const cursor = client.query(new Cursor<Row>(sql, params as unknown[], { types: pgTypes }))
     try {
       for (;;) {
-        const page = await cursor.read(pageSize)
+        const page = await this.#read(client, cursor, pageSize).catch((err: unknown) => this.#failed(err))
         if (page.length === 0) return
         yield page
         if (page.length < pageSize) return
       }
     } finally {
       // Closing the portal ends its implicit transaction, so an abandoned read holds no snapshot.
-      // A lost connection would never answer the close.
-      if (!this.#broken) await cursor.close()
+      if (!this.#broken) await this.#closeCursor(client, cursor)
+    }
+  }
+
+  /**
+   * `cursor.read`, or a connection error as soon as the client ends: pg-cursor drops an error that
+   * arrives after the last page's CommandComplete and before its ReadyForQuery (a backend
+   * terminated at the end of a partition), and the read would never settle.
+   */
+  async #read(client: pg.Client, cursor: Cursor<Row>, rows: number): Promise<Row[]> {
+    if (this.#broken) throw new Error('Connection terminated unexpectedly')
+    let ended: (() => void) | undefined
+    const lost = new Promise<never>((_, reject) => {
+      // A turn later, so that the server's own reason (57P01 …), if the cursor has it, comes first.
+      ended = () => setImmediate(() => reject(new Error('Connection terminated unexpectedly')))
+      client.once('end', ended)
+    })
+    try {
+      return await Promise.race([cursor.read(rows), lost])
+    } finally {
+      client.removeListener('end', ended!)
+    }
+  }
+
+  /**
+   * pg-cursor's close waits for a ReadyForQuery that a lost connection never sends (issue 11: a
+   * killed source backend hung the run): the wait ends when the client ends too, and after
+   * `housekeepingTimeoutMs` the connection is given up as broken.
+   */
+  async #closeCursor(client: pg.Client, cursor: Cursor<Row>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    let ended: (() => void) | undefined
+    const gone = new Promise<void>((resolve) => {
+      ended = resolve
+      client.once('end', resolve)
+      timer = setTimeout(() => {
+        this.#broken = true
+        resolve()
+      }, housekeepingTimeoutMs)
+    })
+    try {
+      await Promise.race([cursor.close().catch(() => void (this.#broken = true)), gone])
+    } finally {
+      clearTimeout(timer)
+      client.removeListener('end', ended!)
     }
   }
 
@@ -307,9 +424,15 @@ export class PgConnection implements SqlConnection {
     await this.#end()
   }
 
+  /** Ends the session; a server that does not answer the goodbye is cut off rather than waited for. */
   async #end(): Promise<void> {
     const client = this.#client
     this.#client = undefined
-    await client?.end().catch(() => {})
+    if (!client) return
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), housekeepingTimeoutMs)))
+    const ended = await Promise.race([client.end().catch(() => {}), timeout])
+    clearTimeout(timer)
+    if (ended === 'timeout') (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy()
   }
 }

@@ -65,16 +65,19 @@ export async function openSink(endpoint: Endpoint<Sink>, options: SinkOptions = 
 
 /**
  * A source and a sink of their own, as each worker and each dry-run table needs; the sink commits
- * durably when checkpoints cover its commits.
+ * durably when checkpoints cover its commits, and cannot write at all with `readOnly` (dry runs).
  */
-export async function openConnections(s: {
-  source: Endpoint<Source>
-  target: Endpoint<Sink>
-  checkpoints?: boolean
-}): Promise<{ source: Source; sink: Sink }> {
+export async function openConnections(
+  s: {
+    source: Endpoint<Source>
+    target: Endpoint<Sink>
+    checkpoints?: boolean
+  },
+  options: { readOnly?: boolean } = {},
+): Promise<{ source: Source; sink: Sink }> {
   const source = await openSource(s.source)
   try {
-    return { source, sink: await openSink(s.target, { durableCommits: s.checkpoints === true }) }
+    return { source, sink: await openSink(s.target, { durableCommits: s.checkpoints === true, readOnly: options.readOnly ?? false }) }
   } catch (err) {
     await source.close()
     throw err

@@ -1,3 +1,4 @@
+import { ConnectionError, type FailureKind, FerryError } from '../../errors.js'
 import type { Filter, Page, ReadSpec, Source, TableRead } from '../../source.js'
 import type { Json, TableSchema } from '../../types.js'
 import type { SqlDriver } from './driver.js'
@@ -12,12 +13,15 @@ export interface SqlConnection extends SqlDriver {
 /**
  * The source of every SQL engine: partitions are key ranges cut at every n-th key, positions the
  * last key read, reads keyset pages in the key order of the source's own collation. An engine
- * brings only its connection (driver, spelling, types).
+ * brings only its connection (driver, spelling, types) and how its errors are classified.
  */
 export class SqlSource implements Source {
   readonly engine: string
 
-  constructor(readonly connection: SqlConnection) {
+  constructor(
+    readonly connection: SqlConnection,
+    readonly classifyError: (err: unknown) => FailureKind,
+  ) {
     this.engine = connection.engine
   }
 
@@ -43,6 +47,15 @@ export class SqlSource implements Source {
 
   read(spec: ReadSpec): AsyncIterable<Page> {
     return keysetPages(this.connection, spec)
+  }
+
+  /**
+   * The engine's classes, except for ferry's own errors (a key found not unique, a bad filter):
+   * reading again would meet them again. A connection that could not be reopened is transient.
+   */
+  classify(err: unknown): FailureKind {
+    if (err instanceof FerryError && !(err instanceof ConnectionError)) return 'fatal'
+    return this.classifyError(err)
   }
 
   close(): Promise<void> {

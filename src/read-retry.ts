@@ -1,0 +1,75 @@
+import pRetry from 'p-retry'
+import type { Page, ReadSpec, Source } from './source.js'
+import type { Json } from './types.js'
+
+/** What a partition's read reports as it retries. */
+export interface ReadEvents {
+  /** A read attempt failed transiently after `position`; `retriesLeft` more will be made, the next in `delay` ms. */
+  readFailed(err: unknown, attempt: number, retriesLeft: number, delay: number, position: Json | undefined): void
+}
+
+/** How a read survives a lost connection: the same schedule as writes. */
+export interface ReadRetry {
+  readonly maxRetries: number
+  /** Milliseconds before the first retry; doubles each time. */
+  readonly retryDelay: number
+  /** Stops the retries (and the read) once the partition's pipeline has failed or the run stops. */
+  readonly signal: AbortSignal
+  /** A read attempt failed transiently after `position`; `retriesLeft` more will be made, the next in `delay` ms. */
+  failed(err: unknown, attempt: number, retriesLeft: number, delay: number, position: Json | undefined): void
+  /** The read goes on after failed attempts: `attempts` of them are now resolved. */
+  resolved(attempts: number): void
+}
+
+/**
+ * `source.read(spec)`, started again after a transient failure from the position of the last
+ * page handed over, with exponential backoff. Positions are exact, so no row is lost or read
+ * twice; the source reconnects on its own. Every page gets its own retries, as every batch does.
+ */
+export async function* retryingRead(source: Source, spec: ReadSpec, retry: ReadRetry): AsyncGenerator<Page> {
+  let after = spec.after
+  let pages: AsyncIterator<Page> | undefined
+  try {
+    for (;;) {
+      let failures = 0
+      const next = await pRetry(
+        async () => {
+          pages ??= source.read({ ...spec, after })[Symbol.asyncIterator]()
+          try {
+            return await pages.next()
+          } catch (err) {
+            // A read that threw is over; the next attempt starts a new one from `after`.
+            pages = undefined
+            throw err
+          }
+        },
+        {
+          signal: retry.signal,
+          retries: retry.maxRetries,
+          factor: 2,
+          minTimeout: retry.retryDelay,
+          maxTimeout: Math.max(retry.retryDelay, 5 * 60_000),
+          randomize: false,
+          shouldRetry: ({ error }) => source.classify(error) === 'transient',
+          onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+            if (retry.signal.aborted || source.classify(error) !== 'transient') return
+            failures += 1
+            retry.failed(error, attemptNumber, retriesLeft, retryDelay(retry, attemptNumber), after)
+          },
+        },
+      )
+      if (failures > 0) retry.resolved(failures)
+      if (next.done) return
+      after = next.value.position
+      // No catch around it: an error thrown into the generator here is the consumer's, not the read's.
+      yield next.value
+    }
+  } finally {
+    await pages?.return?.()
+  }
+}
+
+/** The wait before retry number `attempt`, as p-retry computes it without randomness. */
+export function retryDelay(retry: { retryDelay: number }, attempt: number): number {
+  return Math.min(retry.retryDelay * 2 ** (attempt - 1), Math.max(retry.retryDelay, 5 * 60_000))
+}
