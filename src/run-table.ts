@@ -89,6 +89,7 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
           partitions: table.partitions,
           filtered: env.validateOnly ? undefined : stats.filtered,
           rejected: table.rejects.keys,
+          stop: env.stop,
         },
         logger,
       )

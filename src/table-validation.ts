@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ResolvedSettings } from './config.js'
 import { openTargetAsSource } from './engines/registry.js'
+import { messageOf } from './errors.js'
 import type { Keys } from './key-check.js'
 import type { Logger } from './log.js'
 import type { Report } from './report.js'
@@ -20,6 +21,8 @@ export interface TableValidation {
   readonly filtered?: number
   /** `keyId`s of the target keys of the rows set aside. */
   readonly rejected: ReadonlySet<string>
+  /** Stops retries of failed reads and lookups. */
+  readonly stop: AbortSignal
 }
 
 /** Validates a table as `validate` says and logs what it compared and what differs. */
@@ -33,6 +36,16 @@ export async function validateTable(s: ResolvedSettings, run: TableValidation, l
     partitions: run.partitions,
     filtered: run.filtered,
     rejected: run.rejected,
+    retry: {
+      maxRetries: s.maxRetries,
+      retryDelay: s.retryDelay,
+      signal: run.stop,
+      failed: (err, attempt, retriesLeft, delay) => {
+        const next = retriesLeft > 0 ? `; trying again in ${delay / 1000} s (${retriesLeft} more ${retriesLeft === 1 ? 'try' : 'tries'})` : '; giving up'
+        logger.warn(`validation of \`${s.targetTable}\`: a read failed (attempt ${attempt}): ${messageOf(err)}${next}`)
+      },
+      resolved: () => {},
+    },
     targetReader: () => openTargetAsSource(s.target),
   })
   const set = run.rejected.size ? `, ${run.rejected.size} set aside` : ''

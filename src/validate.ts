@@ -1,10 +1,12 @@
+import pRetry from 'p-retry'
 import { canonical, keyId } from './canonical.js'
 import type { ResolvedSettings } from './config.js'
 import type { Keys } from './key-check.js'
 import { keyOf, keyText } from './keys.js'
+import { type ReadRetry, retryDelay, retryingRead } from './read-retry.js'
 import type { Sink, WriteTarget } from './sink.js'
 import type { Source } from './source.js'
-import type { ColumnInfo, Json, Row } from './types.js'
+import type { ColumnInfo, Json, KeyTuple, Row } from './types.js'
 
 /** A source partition where the target differs. */
 export interface PartitionMismatch {
@@ -57,6 +59,8 @@ export interface ValidationInput {
   readonly filtered?: number | undefined
   /** Target keys (`keyId`) of the rows the target rejected and the run set aside. */
   readonly rejected: ReadonlySet<string>
+  /** Retries of reads and lookups that fail transiently (a lost connection), as the load's. */
+  readonly retry?: ReadRetry
   /** Opens the target as a source, to name extra rows; undefined when it cannot be read back. */
   readonly targetReader: () => Promise<Source | undefined>
 }
@@ -148,7 +152,7 @@ class Comparison {
     const expected = rows.filter((r) => !this.input.rejected.has(keyId(keyOf(r, key), this.#keyColumns)))
     if (expected.length === 0) return
     this.expected += expected.length
-    const found = await this.input.sink.lookup(this.#lookup, expected.map((r) => keyOf(r, key)))
+    const found = await retryingLookup(this.input, this.#lookup, expected.map((r) => keyOf(r, key)))
     const byKey = new Map(found.map((r) => [keyId(keyOf(r, key), this.#keyColumns), r]))
     for (const row of expected) {
       const id = keyId(keyOf(row, key), this.#keyColumns)
@@ -181,6 +185,24 @@ function sample(list: string[], id: string): void {
   if (list.length < sampleSize) list.push(id)
 }
 
+/** Target rows by key, looked up again with the read retries' schedule when a lookup fails transiently. */
+function retryingLookup(input: ValidationInput, target: WriteTarget, keys: readonly KeyTuple[]): Promise<Row[]> {
+  const retry = input.retry
+  if (!retry) return input.sink.lookup(target, keys)
+  return pRetry(() => input.sink.lookup(target, keys), {
+    signal: retry.signal,
+    retries: retry.maxRetries,
+    factor: 2,
+    minTimeout: retry.retryDelay,
+    maxTimeout: Math.max(retry.retryDelay, 5 * 60_000),
+    randomize: false,
+    shouldRetry: ({ error }) => input.sink.classify(error) === 'transient',
+    onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+      if (input.sink.classify(error) === 'transient') retry.failed(error, attemptNumber, retriesLeft, retryDelay(retry, attemptNumber), undefined)
+    },
+  })
+}
+
 /** Source rows the transform drops, counted by running it over every partition. */
 async function droppedRows(input: ValidationInput): Promise<number> {
   let dropped = 0
@@ -193,7 +215,8 @@ async function droppedRows(input: ValidationInput): Promise<number> {
 /** The source rows of a partition as the transform makes them, page by page, with how many were read. */
 async function* transformedPages(input: ValidationInput, partition: Json): AsyncGenerator<{ read: number; rows: Row[] }> {
   const s = input.settings
-  const pages = input.source.read({ table: s.sourceTable, key: input.keys.source, filter: s.where, partition, pageSize: s.batchSize })
+  const spec = { table: s.sourceTable, key: input.keys.source, filter: s.where, partition, pageSize: s.batchSize }
+  const pages = input.retry ? retryingRead(input.source, spec, input.retry) : input.source.read(spec)
   for await (const page of pages) {
     if (!s.transform) {
       yield { read: page.rows.length, rows: page.rows }

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import test from 'ava'
 import { runPipeline } from '../src/run.js'
 import type { Report } from '../src/report.js'
-import { itemsDb, query, range, tempDir, testSettings } from './helpers.js'
+import { exec, itemsDb, query, range, tempDir, testSettings } from './helpers.js'
 import { flakySqliteSink } from './sink-faults.js'
 
 test('a write that fails twice then succeeds is retried and recorded as resolved', async (t) => {
@@ -42,4 +42,23 @@ test('a write that keeps failing stops the run after maxRetries, unresolved', as
   t.is(result.status, 'FAILED')
   t.is(result.error?.message, 'connection reset by peer')
   t.like(result.stats.errors, [{ kind: 'transient', count: 3, resolved: 0 }], 'three failed attempts, none resolved, one entry')
+})
+
+test('a transient failure on a target without a unique key is not retried: a retry could write the batch twice', async (t) => {
+  const dir = tempDir()
+  const target = join(dir, 'target.db')
+  exec(target, 'CREATE TABLE items (id INTEGER, name TEXT, qty INTEGER)')
+  const result = await runPipeline(
+    testSettings(dir, {
+      source: itemsDb(join(dir, 'source.db'), range(1, 100)),
+      target: flakySqliteSink(target, 1),
+      sourceTable: 'items',
+      writeMode: 'insert',
+      checkpoints: false,
+      validate: false,
+    }),
+  )
+  t.is(result.status, 'FAILED')
+  t.regex(result.error?.message ?? '', /connection reset by peer; not retried: `items` has no unique key on \(id\), so a retry could write the batch twice/)
+  t.is(query<{ n: number }>(target, 'SELECT COUNT(*) AS n FROM items')[0]!.n, 0)
 })

@@ -32,3 +32,17 @@ export function failingAfter(file: string, writes: number): () => Sink {
     return sink
   }
 }
+
+/** A real SQLite sink whose first `failures` lookups (validation's) fail transiently, as a dropped connection would. */
+export function flakyLookupSink(file: string, failures: number): () => Sink {
+  let left = failures
+  return () => {
+    const sink = new SqliteSink(file)
+    const lookup = sink.lookup.bind(sink)
+    sink.lookup = async (target, keys) => {
+      if (left-- > 0) throw new SinkWriteError('connection reset by peer', 'transient')
+      return lookup(target, keys)
+    }
+    return sink
+  }
+}

@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'ava'
 import { runPipeline } from '../src/run.js'
 import { canonical, keyId } from '../src/canonical.js'
 import { exec, itemsDb, range, tempDir, testSettings } from './helpers.js'
+import { flakyLookupSink } from './sink-faults.js'
 
 test('validation names the keys that are missing, extra or different', async (t) => {
   const dir = tempDir()
@@ -71,4 +73,15 @@ test('checksum validation fails when several source rows are transformed to one 
   t.is(result.validation?.targetCount, 100, 'the counts agree')
   t.is(result.status, 'VALIDATION_FAILED')
   t.deepEqual(result.validation?.sharedKeys, ['1'])
+})
+
+test('a validation lookup that fails transiently is retried, said in the log, and validation passes', async (t) => {
+  const dir = tempDir()
+  const target = join(dir, 'target.db')
+  const result = await runPipeline(
+    testSettings(dir, { source: itemsDb(join(dir, 'source.db'), range(1, 3000)), target: flakyLookupSink(target, 2), sourceTable: 'items', validate: 'checksum' }),
+  )
+  t.is(result.status, 'SUCCESS', result.error?.message)
+  t.true(result.validation?.passed)
+  t.regex(readFileSync(result.logFile, 'utf8'), /validation of `items`: a read failed \(attempt 2\): connection reset by peer; trying again in 0\.01 s/)
 })

@@ -203,15 +203,27 @@ async function writeWithRetry(ctx: WriterContext, rows: Row[], kind: WriteKind):
     // Stopped from outside (p-retry gives up at once): the attempt under way, if any, still
     // decides whether the batch is in the target, and a committed batch must be counted.
     const committed = ctx.signal.aborted && attempt !== undefined && (await attempt.then(() => true, () => false))
-    if (!committed) throw err
+    if (committed) return
+    if (!ctx.upsertable && ctx.sink.classify(err) === 'transient') throw notRetried(ctx, err)
+    throw err
   }
   for (const failure of failures) failure.resolved += 1
+}
+
+function notRetried(ctx: WriterContext, err: unknown): SinkWriteError {
+  return new SinkWriteError(
+    `${messageOf(err)}; not retried: \`${ctx.target.table}\` has no unique key on (${ctx.target.key.join(', ')}), so a retry could write the batch twice; add a primary key or unique constraint to make failed writes retryable`,
+    'fatal',
+    { cause: err },
+  )
 }
 
 function retryOptions(ctx: WriterContext, rows: Row[], failures: { resolved: number }[]): Parameters<typeof pRetry>[1] {
   return {
     signal: ctx.signal,
-    retries: ctx.maxRetries,
+    // Without a unique target key a retry cannot tell a batch already committed (a lost reply)
+    // from one that was not: it could only write it twice.
+    retries: ctx.upsertable ? ctx.maxRetries : 0,
     factor: 2,
     minTimeout: ctx.retryDelay,
     maxTimeout: Math.max(ctx.retryDelay, 5 * 60_000),
