@@ -24,6 +24,20 @@ function started(child: ChildProcess, text: RegExp): { output: () => string; see
   return { output: () => output, seen, exited }
 }
 
+/** Resolves once the target holds some rows: the signal then comes mid-run, whatever the machine's load. */
+async function committed(dir: string): Promise<void> {
+  const target = join(dir, 'target.db')
+  const rowsIn = () => {
+    try {
+      return query<{ n: number }>(target, 'SELECT COUNT(*) AS n FROM items_copy')[0]!.n
+    } catch {
+      return 0
+    }
+  }
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline && rowsIn() === 0) await new Promise((done) => setTimeout(done, 50))
+}
+
 function setUp() {
   const dir = tempDir()
   const env = { SOURCE_URL: itemsDb(join(dir, 'source.db'), range(1, rows)), TARGET_URL: `sqlite:${join(dir, 'target.db')}`, WORK_DIR: dir, STRATEGY: 'parallel' }
@@ -49,7 +63,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(repo, 'src', 'cli', 'main.ts'), pipeline], { env: { ...process.env, ...env } })
     const run = started(child, /prepared \(insert\)/)
     await run.seen
-    await new Promise((done) => setTimeout(done, 300))
+    await committed(dir)
     child.kill(signal)
     t.is(await run.exited, code, run.output())
     t.regex(run.output(), new RegExp(`${signal}: stopping after the batches being written`))
@@ -68,7 +82,7 @@ test('SIGTERM to `npm run pipeline` (npm does not pass it on) stops the run it s
   const child = spawn('npm', ['run', '--silent', 'pipeline', pipeline], { cwd: repo, env: { ...process.env, ...env } })
   const run = started(child, /prepared \(insert\)/)
   await run.seen
-  await new Promise((done) => setTimeout(done, 300))
+  await committed(dir)
   child.kill('SIGTERM')
   await run.exited
   // The node process under npm notices its parent is gone, stops at a batch boundary and reports.

@@ -139,7 +139,8 @@ export class MysqlSink implements Sink {
   /** A named lock of the session (GET_LOCK) on the database's table; the session's end releases it. */
   async lock(table: string): Promise<boolean> {
     const { conn } = await this.#connection.session()
-    const [rows] = await conn.query<mysql.RowDataPacket[]>("SELECT GET_LOCK(LEFT(CONCAT('ferry:', DATABASE(), '.', ?), 64), 0) AS ok", [table])
+    // Lock names stop at 64 characters: a digest keeps long database and table names apart.
+    const [rows] = await conn.query<mysql.RowDataPacket[]>("SELECT GET_LOCK(CONCAT('ferry:', MD5(CONCAT(DATABASE(), '.', ?))), 0) AS ok", [table])
     return Number(rows[0]!.ok) === 1
   }
 
