@@ -13,7 +13,7 @@ import { exec, itemsDb, query, range, tempDir, testSettings } from './helpers.js
 /** A real SQLite sink that refuses rows with qty >= 95 by index, as a per-row bulk API reports them. */
 function reportingSink(file: string, writes: { rows: number }[]): () => Sink {
   return () => {
-    const sink = new SqliteSink(file)
+    const sink: Sink = new SqliteSink(file)
     const write = sink.write.bind(sink)
     sink.write = async (target, rows, kind) => {
       writes.push({ rows: rows.length })
