@@ -2,7 +2,6 @@
 // column names and a composite key, through a stand-in for the mssql package (no server here):
 // what the server would be asked, with each parameter's type, and the bulk loads as tedious
 // itself encodes them.
-import test from 'ava'
 import { MssqlSink } from '../sinks/mssql/mssql-sink.js'
 import { mssqlConfig } from '../src/engines/mssql.js'
 import { MssqlConnection } from '../src/engines/mssql-connection.js'
@@ -11,6 +10,9 @@ import { SqlSource } from '../src/engines/sql/sql-source.js'
 import type { WriteTarget } from '../src/sink.js'
 import type { Row, TableSchema } from '../src/types.js'
 import { catalogColumn, fakeMssql, type Sent } from './fixtures/fake-mssql.js'
+import { withDrivers } from './drivers.js'
+
+const test = withDrivers('mssql')
 
 const table = 'we]ird "t";--'
 const q = '[we]]ird "t";--]'
@@ -171,7 +173,7 @@ test('upsert: a bulk load into a session temp table, then UPDATE and INSERT in t
   const cols = '[order]]], [line no], [v], [note], [doc]'
   t.deepEqual(statements(sent), [
     'BEGIN',
-    `IF OBJECT_ID(N'tempdb..${stage}') IS NULL SELECT TOP (0) ${cols} INTO ${stage} FROM ${q} UNION ALL SELECT TOP (0) ${cols} FROM ${q}; ELSE TRUNCATE TABLE ${stage};`,
+    `DROP TABLE IF EXISTS ${stage}; SELECT TOP (0) ${cols} INTO ${stage} FROM ${q} UNION ALL SELECT TOP (0) ${cols} FROM ${q};`,
     `insert bulk ${stage}${bulkSql}`,
     `UPDATE t SET t.[v] = s.[v], t.[note] = s.[note], t.[doc] = s.[doc] FROM ${q} AS t INNER JOIN ${stage} AS s ON t.[order]]] = s.[order]]] AND t.[line no] = s.[line no]; ` +
       `INSERT INTO ${q} (${cols}) SELECT s.[order]]], s.[line no], s.[v], s.[note], s.[doc] FROM ${stage} AS s WHERE NOT EXISTS (SELECT 1 FROM ${q} AS t WITH (UPDLOCK, HOLDLOCK) WHERE t.[order]]] = s.[order]]] AND t.[line no] = s.[line no]);`,

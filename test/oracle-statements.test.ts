@@ -1,7 +1,6 @@
 // The statements ferry sends Oracle for every operation, with a hostile table name, hostile column
 // names and a composite key, through a stand-in for oracledb (no server here): SQL, binds, bind
 // definitions, and what becomes of the rows Oracle refuses by offset (executeMany's batchErrors).
-import test from 'ava'
 import { OracleSink } from '../sinks/oracle/oracle-sink.js'
 import { oracleConfig } from '../src/engines/oracle.js'
 import { OracleConnection } from '../src/engines/oracle-connection.js'
@@ -11,6 +10,9 @@ import type { OracleResult } from '../src/engines/oracle-connection.js'
 import type { WriteTarget } from '../src/sink.js'
 import type { Row, TableSchema } from '../src/types.js'
 import { batchError, fakeOracle, type OracleSent, oracleColumn, oracledb } from './fixtures/fake-oracle.js'
+import { withDrivers } from './drivers.js'
+
+const test = withDrivers('oracledb')
 
 const table = 'we]ird t;--'
 const q = '"we]ird t;--"'
@@ -61,7 +63,7 @@ test('count, partitions, pages and lookups: FETCH FIRST, MOD, the expanded key c
   await source.open()
   t.is(await source.count(table, "\"note\" <> 'x'"), 3)
   t.is(last(sent).sql, `SELECT COUNT(*) AS "n" FROM ${q} WHERE ("note" <> 'x')`)
-  t.is(last(sent).options.outFormat, oracledb.OUT_FORMAT_OBJECT)
+  t.is(last(sent).options.outFormat, oracledb().OUT_FORMAT_OBJECT)
 
   await source.partitions({ table, key: ['order]', 'line no'] }, 1000)
   t.is(
@@ -162,12 +164,12 @@ test('insert: one executeMany with explicit conversions, bind types and sizes, b
     ['2', '1900-01-01 00:00:00.000000000', '-0.0000000001', null, '"a JSON string"', null],
   ])
   t.deepEqual(many.options.bindDefs, [
-    { type: oracledb.DB_TYPE_VARCHAR, maxSize: 1 },
-    { type: oracledb.DB_TYPE_VARCHAR, maxSize: 29 },
-    { type: oracledb.DB_TYPE_VARCHAR, maxSize: 31 },
-    { type: oracledb.DB_TYPE_VARCHAR, maxSize: 7 },
-    { type: oracledb.DB_TYPE_CLOB },
-    { type: oracledb.DB_TYPE_RAW, maxSize: 16 },
+    { type: oracledb().DB_TYPE_VARCHAR, maxSize: 1 },
+    { type: oracledb().DB_TYPE_VARCHAR, maxSize: 29 },
+    { type: oracledb().DB_TYPE_VARCHAR, maxSize: 31 },
+    { type: oracledb().DB_TYPE_VARCHAR, maxSize: 7 },
+    { type: oracledb().DB_TYPE_CLOB },
+    { type: oracledb().DB_TYPE_RAW, maxSize: 16 },
   ])
   t.like(many.options, { batchErrors: true, autoCommit: false })
   t.deepEqual(commit, { tx: 'commit' })

@@ -3,33 +3,30 @@
 // errorNum and an ORA- code, its batch errors (a message and an offset, nothing more) and its
 // NJS- errors for a broken connection.
 import { createRequire } from 'node:module'
-import test from 'ava'
 import { classifyMssqlError, isConnectionError as mssqlConnectionLost } from '../src/engines/mssql.js'
 import { classifyOracleError, isConnectionError as oracleConnectionLost } from '../src/engines/oracle.js'
 import { type FailureKind, SinkWriteError } from '../src/errors.js'
 import { batchError } from './fixtures/fake-oracle.js'
+import { withDrivers } from './drivers.js'
+
+const test = withDrivers('mssql', 'oracledb')
 
 const require = createRequire(import.meta.url)
-const mssql = require('mssql') as { RequestError: new (err: unknown, code?: string) => Error; ConnectionError: new (err: unknown, code?: string) => Error }
-const tedious = createRequire(require.resolve('mssql'))('tedious') as {
-  RequestError: new (message: string, code?: string) => Error
-  ConnectionError: new (message: string, code?: string) => Error
-}
-const oracleErrors = require('oracledb/lib/errors.js') as {
-  getErr(n: number): Error
-  transformErr(err: Error): Error
-  ERR_CONNECTION_CLOSED: number
-  ERR_NAN_VALUE: number
-}
+type ErrorClass = new (message: unknown, code?: string) => Error
+// The drivers are optional packages: required when the tests run, not when the file loads.
+const mssql = () => require('mssql') as { RequestError: ErrorClass; ConnectionError: ErrorClass }
+const tedious = () => createRequire(require.resolve('mssql'))('tedious') as { RequestError: ErrorClass; ConnectionError: ErrorClass }
+const oracleErrors = () =>
+  require('oracledb/lib/errors.js') as { getErr(n: number): Error; transformErr(err: Error): Error; ERR_CONNECTION_CLOSED: number; ERR_NAN_VALUE: number }
 
 /** A server error as tedious' token handler makes it: a RequestError carrying the token's fields. */
 function serverError(number: number, message: string): Error {
-  return Object.assign(new tedious.RequestError(message, 'EREQUEST'), { number, state: 1, class: 16, serverName: 'db', procName: '', lineNumber: 1 })
+  return Object.assign(new (tedious().RequestError)(message, 'EREQUEST'), { number, state: 1, class: 16, serverName: 'db', procName: '', lineNumber: 1 })
 }
 
 /** The same error as mssql hands it on: its own RequestError around one with the token in `info`. */
 function mssqlError(number: number, message: string): Error {
-  return new mssql.RequestError(Object.assign(new Error(message), { info: { number, state: 1, class: 16, message } }), 'EREQUEST')
+  return new (mssql().RequestError)(Object.assign(new Error(message), { info: { number, state: 1, class: 16, message } }), 'EREQUEST')
 }
 
 test('SQL Server: server numbers → rejected rows, retries, or a stop; through tedious’ and mssql’s error shapes', (t) => {
@@ -60,11 +57,11 @@ test('SQL Server: server numbers → rejected rows, retries, or a stop; through 
 
 test('SQL Server: a lost, closed or timed-out connection is transient and needs a new one', (t) => {
   for (const err of [
-    new tedious.ConnectionError('Connection lost - read ECONNRESET', 'ESOCKET'),
-    new tedious.RequestError('Connection closed before request completed.', 'ECLOSE'),
-    new tedious.RequestError('Timeout: Request failed to complete in 15000ms', 'ETIMEOUT'),
-    new mssql.ConnectionError(new tedious.ConnectionError('Failed to connect to db:1433 - connect ECONNREFUSED', 'ESOCKET')),
-    new mssql.ConnectionError('Connection is closed.', 'ECONNCLOSED'),
+    new (tedious().ConnectionError)('Connection lost - read ECONNRESET', 'ESOCKET'),
+    new (tedious().RequestError)('Connection closed before request completed.', 'ECLOSE'),
+    new (tedious().RequestError)('Timeout: Request failed to complete in 15000ms', 'ETIMEOUT'),
+    new (mssql().ConnectionError)(new (tedious().ConnectionError)('Failed to connect to db:1433 - connect ECONNREFUSED', 'ESOCKET')),
+    new (mssql().ConnectionError)('Connection is closed.', 'ECONNCLOSED'),
   ]) {
     t.is(classifyMssqlError(err), 'transient', err.message)
     t.true(mssqlConnectionLost(err), err.message)
@@ -75,7 +72,7 @@ test('SQL Server: a lost, closed or timed-out connection is transient and needs 
 })
 
 /** A statement's error as oracledb thin raises it: errorNum and offset, then its code from the message. */
-const oraError = (errorNum: number, message: string) => oracleErrors.transformErr(Object.assign(new Error(message), { errorNum, offset: 0 }))
+const oraError = (errorNum: number, message: string) => oracleErrors().transformErr(Object.assign(new Error(message), { errorNum, offset: 0 }))
 
 test('Oracle: ORA numbers → rejected rows, retries, or a stop, from a statement’s error and from a batch error alike', (t) => {
   const cases: [string, FailureKind][] = [
@@ -106,10 +103,10 @@ test('Oracle: ORA numbers → rejected rows, retries, or a stop, from a statemen
 test('Oracle: a broken connection (NJS-500, whatever ORA error caused it) is transient and needs a new one', (t) => {
   const broken = oraError(3113, 'ORA-03113: end-of-file on communication channel')
   t.is((broken as { code?: string }).code, 'NJS-500', 'oracledb turns ORA-03113 into NJS-500')
-  for (const err of [broken, oracleErrors.getErr(oracleErrors.ERR_CONNECTION_CLOSED), Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1521'), { code: 'ECONNREFUSED' })]) {
+  for (const err of [broken, oracleErrors().getErr(oracleErrors().ERR_CONNECTION_CLOSED), Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1521'), { code: 'ECONNREFUSED' })]) {
     t.is(classifyOracleError(err), 'transient', err.message)
     t.true(oracleConnectionLost(err), err.message)
   }
   t.false(oracleConnectionLost(oraError(1, 'ORA-00001: unique constraint (APP.PK_T) violated')))
-  t.is(classifyOracleError(oracleErrors.getErr(oracleErrors.ERR_NAN_VALUE)), 'fatal', 'a driver error that is no row’s fault and no lost connection stops')
+  t.is(classifyOracleError(oracleErrors().getErr(oracleErrors().ERR_NAN_VALUE)), 'fatal', 'a driver error that is no row’s fault and no lost connection stops')
 })

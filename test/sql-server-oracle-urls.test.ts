@@ -6,6 +6,7 @@ import { mssqlConfig } from '../src/engines/mssql.js'
 import { oracleConfig } from '../src/engines/oracle.js'
 import { describeEndpoint, engineOf, openSink, openSource } from '../src/engines/registry.js'
 import { redactUrl } from '../src/redact.js'
+import { withDrivers } from './drivers.js'
 
 test('SQL Server URLs: mssql:// and sqlserver://, credentials decoded, known parameters only', (t) => {
   const config = mssqlConfig('mssql://sa:p%40ss%3Aw0rd@db.example.com:1433/app?encrypt=false&trustServerCertificate=true&connectTimeout=5000')
@@ -52,7 +53,7 @@ test('both reach the registry by their schemes, and print without their password
   t.is(describeEndpoint({ engine: 'oracle', user: 'scott', password: 'tiger', connectString: 'db/ORCL' }), 'oracle connection options')
 })
 
-test('the real drivers take the options: a refused connection is a transient error naming the redacted URL', async (t) => {
+withDrivers('mssql', 'oracledb')('the real drivers take the options: a refused connection is a transient error naming the redacted URL', async (t) => {
   const mssqlUrl = 'mssql://sa:s3cret@127.0.0.1:1/app?connectTimeout=3000'
   const mssqlErr = await t.throwsAsync(openSource(mssqlUrl))
   t.regex(mssqlErr.message, /^cannot open the source database `mssql:\/\/sa:\*\*\*@127\.0\.0\.1:1\/app\?connectTimeout=3000`: Failed to connect to 127\.0\.0\.1:1/)
