@@ -47,17 +47,14 @@ export function stageName(target: WriteTarget): string {
 }
 
 /**
- * Creates the staging table when this session has none yet, else empties it. SELECT … INTO copies
- * the columns' types, collations and nullability; the UNION ALL keeps an IDENTITY property out of
- * the copy, so that the stage takes the rows' own values.
+ * A fresh staging table in the write's transaction (a rollback takes it away with the rest).
+ * SELECT … INTO copies the columns' types, collations and nullability; the UNION ALL keeps an
+ * IDENTITY property out of the copy, so that the stage takes the rows' own values.
  */
 export function stageSql(stage: string, target: WriteTarget): string {
   const columns = target.columns.map((c) => quoteIdent(c.name)).join(', ')
   const table = quoteIdent(target.table)
-  return (
-    `IF OBJECT_ID(N'tempdb..${stage}') IS NULL SELECT TOP (0) ${columns} INTO ${stage} FROM ${table} UNION ALL SELECT TOP (0) ${columns} FROM ${table}; ` +
-    `ELSE TRUNCATE TABLE ${stage};`
-  )
+  return `DROP TABLE IF EXISTS ${stage}; SELECT TOP (0) ${columns} INTO ${stage} FROM ${table} UNION ALL SELECT TOP (0) ${columns} FROM ${table};`
 }
 
 const keyMatch = (key: readonly string[]) => key.map((k) => `t.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(' AND ')
