@@ -25,6 +25,8 @@ export interface TablePlan {
   readonly checkpointFile: string
   /** What happens to the target table first. */
   readonly targetAction: string
+  /** What the target engine does with the names of a table ferry creates (Oracle keeps their case). */
+  readonly names?: string
   /** Target column ← source type → target type. */
   readonly columns: readonly { name: string; sourceType: string; targetType: string }[]
   /** Sample rows the transform ran on; 0 without a transform. */
@@ -65,6 +67,8 @@ async function planTable(s: ResolvedSettings, source: Source, sink: Sink): Promi
   if (seen.keys.origin === 'asserted') warnings.push(`key ${keyList(seen.keys.source)} is asserted unique, not declared: it is checked while reading`)
   if (seen.sample.length > 0 && seen.sample.every((p) => p.target == null)) warnings.push('the transform drops every sampled row')
   const existing = new Map((s.writeMode === 'recreate' ? [] : (seen.existingTarget?.columns ?? [])).map((c) => [c.name, c]))
+  const creates = !s.resume && (s.writeMode === 'recreate' || seen.existingTarget === undefined)
+  const names = creates ? sink.nameNote?.(s.targetTable, seen.inferred.columns.map((c) => c.name)) : undefined
   return {
     sourceTable: s.sourceTable,
     targetTable: s.targetTable,
@@ -75,6 +79,7 @@ async function planTable(s: ResolvedSettings, source: Source, sink: Sink): Promi
     workers: Math.min(strategyFor(s.strategy).concurrency(s), ranges.length),
     checkpointFile: s.checkpointFile,
     targetAction: targetAction(s, seen.existingTarget !== undefined),
+    ...(names && { names }),
     columns: seen.inferred.columns.map((c) => ({
       name: c.name,
       sourceType: c.nativeType,
@@ -102,6 +107,7 @@ function logPlan(logger: Logger, p: TablePlan): void {
       `key: ${p.key}`,
       `strategy: ${p.strategy}, ${p.chunks} chunk(s), ${p.workers} worker(s)`,
       `target: ${p.targetAction}`,
+      ...(p.names ? [`names: ${p.names}`] : []),
       `checkpoint: ${p.checkpointFile}`,
       `transform: ${p.sampleRows ? `ran on ${p.sampleRows} sample row(s)` : 'none'}`,
       'columns:',

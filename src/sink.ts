@@ -30,6 +30,16 @@ export interface WriteTarget {
   readonly key: readonly string[]
 }
 
+/**
+ * What a write reports when the target refused some rows by themselves and committed the others
+ * (Oracle's `executeMany` with `batchErrors`, a bulk API's per-item results): the core sets those
+ * rows aside as it does rows it isolates by splitting a batch, without splitting.
+ */
+export interface WriteResult {
+  /** The refused rows, by index in the batch written, each with the error the target gave for it. */
+  readonly rejected: readonly { readonly index: number; readonly error: unknown }[]
+}
+
 /** A secondary index as `deferIndexes` keeps it while it is dropped. */
 export interface IndexDefinition {
   readonly name: string
@@ -55,7 +65,9 @@ export interface SinkOptions {
 
 /**
  * A database that rows are written to. `write` is one transaction: it resolves only when the batch
- * is committed and leaves nothing behind when it rejects.
+ * is committed and leaves nothing behind when it rejects. A sink that learns which rows the target
+ * refuses may commit the others and resolve with those rows (`WriteResult`); every reported error
+ * must be one `classify` calls `rejected`.
  */
 export interface Sink {
   readonly engine: string
@@ -69,7 +81,7 @@ export interface Sink {
   prepare(plan: PreparePlan): Promise<TableSchema>
   /** The target table's schema, or undefined when it does not exist. */
   describe(table: string): Promise<TableSchema | undefined>
-  write(target: WriteTarget, rows: readonly Row[], kind: WriteKind): Promise<void>
+  write(target: WriteTarget, rows: readonly Row[], kind: WriteKind): Promise<WriteResult | void>
   /** Rows of the target under the filter (in the engine's filter language). */
   count(table: string, filter?: string): Promise<number>
   /**
@@ -100,6 +112,12 @@ export interface Sink {
   createIndex?(index: IndexDefinition): Promise<void>
   /** The engine's type for a column, as `prepare` would create it (shown by dry runs). */
   nativeType?(column: ColumnInfo): string
+  /**
+   * Optional: what a dry run should say about the names of a table the sink would create, when the
+   * engine stores them otherwise than users may expect (Oracle keeps the case of quoted names, so
+   * `users` is not `USERS`); undefined when there is nothing to say.
+   */
+  nameNote?(table: string, columns: readonly string[]): string | undefined
   /** Maps a failed write's error to what the pipeline should do about it. */
   classify(err: unknown): FailureKind
   close(): Promise<void>

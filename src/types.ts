@@ -46,7 +46,9 @@ export interface ColumnInfo {
   /**
    * For decimal: total digits and digits after the point, when the engine declares them. For
    * float: 24 for a single-precision column (MySQL `FLOAT`), which holds only values that are 32-bit
-   * floats; absent for double precision.
+   * floats; absent for double precision. For timestamp and timestamptz: `scale` is the digits after
+   * the point the column keeps (SQL Server's `datetime2(7)` 7, Oracle's `TIMESTAMP(9)` 9, a DATE
+   * 0); absent means microseconds (6).
    */
   readonly precision?: number
   readonly scale?: number

@@ -112,7 +112,8 @@ export function parseJsonText(text: string): unknown {
  */
 export function textLength(column: Pick<ColumnInfo, 'type' | 'nativeType'>): number | undefined {
   if (column.type !== 'text') return undefined
-  const m = /^\s*(?:national\s+)?(?:n?varchar|character varying|n?char|character|varchar2)\s*\(\s*(\d+)\s*\)/i.exec(column.nativeType)
+  // Oracle spells the unit: `VARCHAR2(20 CHAR)`, `NVARCHAR2(20)`.
+  const m = /^\s*(?:national\s+)?(?:n?varchar2?|character varying|n?char|character)\s*\(\s*(\d+)\s*(?:char|byte)?\s*\)/i.exec(column.nativeType)
   return m ? Number(m[1]) : undefined
 }
 
@@ -165,9 +166,6 @@ function fitsPlainly(text: string, column: ColumnInfo): boolean {
 // UTF-8 cannot encode half a surrogate pair: drivers would silently write U+FFFD instead.
 // isWellFormed (Node 20+) is native; the lib of TypeScript's ES2023 target does not declare it yet.
 const isWellFormed = (text: string): boolean => (text as unknown as { isWellFormed(): boolean }).isWellFormed()
-const longFraction = /\.\d{7}/
-
-type Check = (value: unknown) => string | undefined
 
 /** Why a single-precision column would round the value (MySQL's FLOAT does so without a warning). */
 function singleReason(value: unknown): string | undefined {
@@ -177,6 +175,16 @@ function singleReason(value: unknown): string | undefined {
   if (!Number.isFinite(n)) return undefined
   const exact = Math.fround(n) === n && (typeof value !== 'bigint' || BigInt(n) === value)
   return exact ? undefined : `${String(value)} is not a single-precision float (the column would store ${Math.fround(n)})`
+}
+
+const units: Record<number, string> = { 0: 'seconds', 3: 'milliseconds', 6: 'microseconds', 7: '100 nanoseconds', 9: 'nanoseconds' }
+
+/** Why a timestamp has more digits after the point than the column keeps (`digits`, 6 unless it says). */
+function fractionCheck(digits: number): Check {
+  // A regular expression first: most values have no more digits than the column keeps.
+  const tooLong = new RegExp(`\\.\\d{${digits + 1}}`)
+  const unit = units[digits] ?? `${digits} digits after the point`
+  return (v) => (typeof v === 'string' && tooLong.test(v) && fractionDigits(v) > digits ? `${v} is more precise than ${unit}` : undefined)
 }
 
 /**
@@ -193,8 +201,7 @@ function checkFor(column: ColumnInfo): Check | undefined {
       return column.precision !== undefined && column.precision <= 24 ? singleReason : undefined
     case 'timestamp':
     case 'timestamptz':
-      return (v) =>
-        typeof v === 'string' && longFraction.test(v) && fractionDigits(v) > 6 ? `${v} is more precise than microseconds` : undefined
+      return fractionCheck(column.scale ?? 6)
     case 'text':
       return (v) =>
         typeof v === 'string' && !isWellFormed(v) ? 'the text holds a lone UTF-16 surrogate' : undefined
@@ -203,21 +210,57 @@ function checkFor(column: ColumnInfo): Check | undefined {
   }
 }
 
+type CheckTarget = { readonly columns: readonly ColumnInfo[]; readonly key: readonly string[] }
+
 /** Throws a rejected-row error naming the first value of `rows` that its column cannot hold exactly. */
-export function checkRows(target: { readonly columns: readonly ColumnInfo[]; readonly key: readonly string[] }, rows: readonly Row[]): void {
+export function checkRows(target: CheckTarget, rows: readonly Row[]): void {
+  const problem = rowChecker(target)
+  if (!problem) return
+  for (const row of rows) {
+    const error = problem(row)
+    if (error) throw error
+  }
+}
+
+/**
+ * The rows of a batch a column cannot hold exactly, by index, each with a rejected-row error
+ * naming the column and key: the checks of `checkRows`, and an engine's own (`extra`, by column).
+ * For sinks that write the other rows and report these (`WriteResult`).
+ */
+export function refusedRows(
+  target: CheckTarget,
+  rows: readonly Row[],
+  extra?: (column: ColumnInfo) => Check | undefined,
+): { index: number; error: SinkWriteError }[] {
+  const problem = rowChecker(target, extra)
+  if (!problem) return []
+  return rows.flatMap((row, index) => {
+    const error = problem(row)
+    return error ? [{ index, error }] : []
+  })
+}
+
+/** What a column cannot hold (undefined when it holds the value): a reason, said after the column and key. */
+export type Check = (value: unknown) => string | undefined
+
+/** A function giving the error for a row's first value its column cannot hold, or undefined when no column needs a check. */
+function rowChecker(target: CheckTarget, extra?: (column: ColumnInfo) => Check | undefined): ((row: Row) => SinkWriteError | undefined) | undefined {
   const checks = target.columns.flatMap((c) => {
-    const check = checkFor(c)
+    const own = checkFor(c)
+    const engine = extra?.(c)
+    const check: Check | undefined = own && engine ? (v) => own(v) ?? engine(v) : (own ?? engine)
     return check ? [[c.name, check] as const] : []
   })
-  if (checks.length === 0) return
-  for (const row of rows) {
+  if (checks.length === 0) return undefined
+  return (row) => {
     for (const [name, check] of checks) {
       const v = row[name]
       const reason = v === null || v === undefined ? undefined : check(v)
       if (reason === undefined) continue
       const which = target.key.length ? ` of the row with key ${keyText(keyOf(row, target.key))}` : ''
-      throw new SinkWriteError(`column \`${name}\`${which} cannot hold the value exactly: ${reason}`, 'rejected')
+      return new SinkWriteError(`column \`${name}\`${which} cannot hold the value exactly: ${reason}`, 'rejected')
     }
+    return undefined
   }
 }
 

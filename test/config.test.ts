@@ -45,7 +45,7 @@ test('a bad value names the setting and what is allowed', (t) => {
     [{ batchSize: 0 }, /setting `batchSize`: expected a whole number above 0 \(got 0\)/],
     [{ chunkSize: 1.5 }, /setting `chunkSize`: expected a whole number \(got 1.5\)/],
     [{ retryDelay: 'soon' }, /setting `retryDelay`: .*number/],
-    [{ source: 'oracle://x' }, /setting `source`: expected a URL whose scheme is one of sqlite/],
+    [{ source: 'db2://x' }, /setting `source`: expected a URL whose scheme is one of sqlite/],
     [{ transform: 'upper' }, /setting `transform`: expected a function/],
     [{ sourceTable: '' }, /setting `sourceTable`/],
   ] as const

@@ -133,3 +133,25 @@ export async function dropNamespaces(): Promise<void> {
     else await mysqlQuery(`DROP DATABASE IF EXISTS \`${name}\``)
   }
 }
+
+/**
+ * Servers no package registry here can install (SQL Server, Oracle): their tests run when
+ * FERRY_TEST_MSSQL_URL / FERRY_TEST_ORACLE_URL point at one, e.g.
+ * `mssql://sa:Passw0rd!@127.0.0.1:1433/master?trustServerCertificate=true` or
+ * `oracle://ferry:ferry@127.0.0.1:1521/FREEPDB1`.
+ */
+export const externalServers = {
+  mssql: { variable: 'FERRY_TEST_MSSQL_URL', url: process.env.FERRY_TEST_MSSQL_URL },
+  oracle: { variable: 'FERRY_TEST_ORACLE_URL', url: process.env.FERRY_TEST_ORACLE_URL },
+} as const
+
+/**
+ * The server's URL, or undefined after registering one skipped test that says how to run them
+ * (in CI too: no CI machine of ours can have these servers). A URL that is set but does not answer
+ * fails the tests, as it should.
+ */
+export function externalServer(name: keyof typeof externalServers): string | undefined {
+  const { variable, url } = externalServers[name]
+  if (!url) test.skip(`${name}: ${variable} not set; set it to a server's URL to run these tests`, () => {})
+  return url || undefined
+}

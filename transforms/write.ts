@@ -2,7 +2,7 @@ import pRetry from 'p-retry'
 import { messageOf, SinkWriteError } from '../src/errors.js'
 import { keyId } from '../src/canonical.js'
 import { keyOf, keyText } from '../src/keys.js'
-import type { Sink, WriteKind, WriteMode, WriteTarget } from '../src/sink.js'
+import type { Sink, WriteKind, WriteMode, WriteResult, WriteTarget } from '../src/sink.js'
 import type { Stats } from '../src/stats.js'
 import type { ColumnInfo, Json, Row } from '../src/types.js'
 import type { Batch } from './batch.js'
@@ -158,8 +158,7 @@ async function withoutExisting(ctx: WriterContext, rows: Row[]): Promise<Row[]> 
 /** Returns how many rows were written; rejected rows are handed to `onRejected`. */
 async function writeOrIsolate(ctx: WriterContext, rows: Row[], kind: WriteKind): Promise<number> {
   try {
-    await writeWithRetry(ctx, rows, kind)
-    return rows.length
+    return await writeReporting(ctx, rows, kind)
   } catch (err) {
     if (ctx.sink.classify(err) !== 'rejected') throw err
     if (rows.length === 1) {
@@ -179,8 +178,7 @@ async function splitAndWrite(ctx: WriterContext, rows: Row[], kind: WriteKind): 
   let written = 0
   for (const part of [rows.slice(0, half), rows.slice(half)]) {
     try {
-      await writeWithRetry(ctx, part, kind)
-      written += part.length
+      written += await writeReporting(ctx, part, kind)
     } catch (err) {
       if (ctx.sink.classify(err) !== 'rejected') throw err
       if (part.length === 1) await ctx.events.rejected(part[0]!, err)
@@ -190,24 +188,37 @@ async function splitAndWrite(ctx: WriterContext, rows: Row[], kind: WriteKind): 
   return written
 }
 
-async function writeWithRetry(ctx: WriterContext, rows: Row[], kind: WriteKind): Promise<void> {
+/**
+ * Writes rows and returns how many the target took: the rows a sink reports refused one by one
+ * (`WriteResult`) were not written, and are set aside like rows a split isolates.
+ */
+async function writeReporting(ctx: WriterContext, rows: Row[], kind: WriteKind): Promise<number> {
+  const result = await writeWithRetry(ctx, rows, kind)
+  const refused = result?.rejected ?? []
+  for (const { index, error } of refused) await ctx.events.rejected(rows[index]!, error)
+  return rows.length - refused.length
+}
+
+async function writeWithRetry(ctx: WriterContext, rows: Row[], kind: WriteKind): Promise<WriteResult | void> {
   const failures: { resolved: number }[] = []
-  let attempt: Promise<void> | undefined
+  let attempt: Promise<WriteResult | void> | undefined
+  let result: WriteResult | void = undefined
   // A transient failure may have come after the commit (a lost reply): the batch may be in the
   // target already, so it is retried as an upsert, as a resume replays what may have been written.
   const retryKind: WriteKind = ctx.upsertable ? 'upsert' : kind
   let tries = 0
   try {
-    await pRetry(() => (attempt = ctx.sink.write(ctx.target, rows, tries++ === 0 ? kind : retryKind)), retryOptions(ctx, rows, failures))
+    result = await pRetry(() => (attempt = ctx.sink.write(ctx.target, rows, tries++ === 0 ? kind : retryKind)), retryOptions(ctx, rows, failures))
   } catch (err) {
     // Stopped from outside (p-retry gives up at once): the attempt under way, if any, still
     // decides whether the batch is in the target, and a committed batch must be counted.
-    const committed = ctx.signal.aborted && attempt !== undefined && (await attempt.then(() => true, () => false))
-    if (committed) return
+    const committed = ctx.signal.aborted && attempt !== undefined && (await attempt.then((r) => ({ r }), () => undefined))
+    if (committed) return committed.r
     if (!ctx.upsertable && ctx.sink.classify(err) === 'transient') throw notRetried(ctx, err)
     throw err
   }
   for (const failure of failures) failure.resolved += 1
+  return result
 }
 
 function notRetried(ctx: WriterContext, err: unknown): SinkWriteError {

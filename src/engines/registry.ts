@@ -30,6 +30,17 @@ const engines: Record<string, {
     source: () => import('../../sources/mysql.js'),
     sink: () => import('../../sinks/mysql/mysql-sink.js'),
   },
+  // The drivers of these two (mssql, oracledb) are optional packages, loaded when a connection opens.
+  mssql: {
+    schemes: ['mssql', 'sqlserver'],
+    source: () => import('../../sources/mssql.js'),
+    sink: () => import('../../sinks/mssql/mssql-sink.js'),
+  },
+  oracle: {
+    schemes: ['oracle'],
+    source: () => import('../../sources/oracle.js'),
+    sink: () => import('../../sinks/oracle/oracle-sink.js'),
+  },
 }
 
 export const knownEngines = Object.keys(engines)

@@ -62,7 +62,9 @@ function orderByKey(driver: SqlDriver, table: string, key: readonly string[]): s
 
 export async function countRows(driver: SqlDriver, table: string, filter?: Filter): Promise<number> {
   const where = sqlFilter(driver.engine, filter)
-  const rows = await driver.query(`SELECT COUNT(*) AS n FROM ${driver.spelling.quote(table)}${whereOf(where ? [where] : [])}`, [])
+  // The alias is quoted: Oracle would hand an unquoted `n` back as `N`.
+  const sp = driver.spelling
+  const rows = await driver.query(`SELECT COUNT(*) AS ${sp.quote('n')} FROM ${sp.quote(table)}${whereOf(where ? [where] : [])}`, [])
   return Number(rows[0]!.n)
 }
 
@@ -79,10 +81,11 @@ export async function keyPartitions(driver: SqlDriver, read: TableRead, every?: 
   const params = new Params(sp)
   const n = params.add(every)
   const rn = sp.quote('ferry_row_number')
+  const split = sp.modulo ? sp.modulo(rn, n) : `${rn} % ${n}`
   // The split points are read exactly (the driver's expressions), as the pages compare them.
   const sql =
     `SELECT ${selectList(driver, schema, read.key)} FROM (SELECT ${key}, ROW_NUMBER() OVER (ORDER BY ${key}) AS ${rn} FROM ${sp.quote(read.table)}${whereOf(where ? [where] : [])}) s ` +
-    `WHERE ${rn} % ${n} = 0 ORDER BY ${rn}`
+    `WHERE ${split} = 0 ORDER BY ${rn}`
   const rows = await driver.query(sql, params.values)
   const decode = driver.decoder(schema)
   let gt: Json | undefined

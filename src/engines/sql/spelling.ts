@@ -11,8 +11,13 @@ export interface SqlSpelling {
    * them get the expanded form `a > ? OR (a = ? AND b > ?)`.
    */
   readonly rowValues: boolean
-  /** A complete `SELECT … ORDER BY …` limited to the number of rows in parameter `param`. */
+  /**
+   * A complete `SELECT … ORDER BY …` limited to the number of rows in parameter `param`:
+   * `… LIMIT ?`, `… FETCH FIRST :n ROWS ONLY`, or `SELECT TOP (@p) …` (SQL Server puts it first).
+   */
   limit(select: string, param: string): string
+  /** `a % b` (the default); Oracle has no `%` operator and spells it `MOD(a, b)`. */
+  modulo?(dividend: string, divisor: string): string
 }
 
 /** Quotes with `quote` on both sides, doubling it inside: `"we""ird"`, `` `a``b` ``. */
