@@ -30,6 +30,11 @@ const engines: Record<string, {
     source: () => import('../../sources/mysql.js'),
     sink: () => import('../../sinks/mysql/mysql-sink.js'),
   },
+  mongodb: {
+    schemes: ['mongodb', 'mongodb+srv'],
+    source: () => import('../../sources/mongodb.js'),
+    sink: () => import('../../sinks/mongodb/mongodb-sink.js'),
+  },
 }
 
 export const knownEngines = Object.keys(engines)
