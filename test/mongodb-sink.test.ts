@@ -9,8 +9,8 @@ import { mongoScratch, withSinkAt } from './mongodb.js'
 import { dropNamespaces, requireServers } from './servers.js'
 
 if (await requireServers('mongodb')) {
-  test.after.always(dropNamespaces)
   const scratch = await mongoScratch('sink')
+  test.after.always(dropNamespaces)
   const docs = (table: string, filter = {}) => scratch.db((db) => db.collection(table).find(filter).sort({ _id: 1 }).toArray())
 
   test('rows become documents: the key is _id, columns are fields of their BSON types', async (t) => {

@@ -11,8 +11,8 @@ import { dropNamespaces, requireServers } from './servers.js'
 const id = (v: unknown) => JSON.stringify(toJsonValue(v))
 
 if (await requireServers('mongodb')) {
-  test.after.always(dropNamespaces)
   const scratch = await mongoScratch('source')
+  test.after.always(dropNamespaces)
 
   test('the schema is inferred from sampled documents: one BSON type per field maps to its logical type, a mix to JSON', async (t) => {
     await scratch.db(async (db) => {
