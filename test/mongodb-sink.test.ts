@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import test from 'ava'
 import { Int32, Long } from 'mongodb'
 import { runPipeline } from '../src/run.js'
+import type { Row } from '../src/types.js'
 import { exec, itemsDb, range, tempDir, testSettings } from './helpers.js'
 import { mongoScratch, withSinkAt } from './mongodb.js'
 import { dropNamespaces, requireServers } from './servers.js'
@@ -109,7 +110,7 @@ if (await requireServers('mongodb')) {
     const source = itemsDb(join(dir, 's.db'), range(1, 5))
     const withId = await runPipeline(testSettings(dir, { source, target: scratch.url, sourceTable: 'items', targetTable: 'bad1', transform: (r) => ({ ...r, _id: 1 }) }))
     t.regex(withId.error?.message ?? '', /rows carry `_id` but the target key is \(`id`\)/)
-    const dotted = await runPipeline(testSettings(dir, { source, target: scratch.url, sourceTable: 'items', targetTable: 'bad2', transform: ({ qty, ...r }) => ({ ...r, 'q.ty': qty }) }))
+    const dotted = await runPipeline(testSettings(dir, { source, target: scratch.url, sourceTable: 'items', targetTable: 'bad2', transform: ({ qty, ...r }: Row) => ({ ...r, 'q.ty': qty }) }))
     t.regex(dotted.error?.message ?? '', /column `q\.ty` cannot be a MongoDB field name/)
     const decimal = await runPipeline(testSettings(dir, { source, target: `${scratch.url}?decimals=decimal128`, sourceTable: 'items', targetTable: 'bad3' }))
     t.regex(decimal.error?.message ?? '', /FerretDB, which has no Decimal128; set decimals=string/)

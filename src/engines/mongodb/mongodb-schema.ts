@@ -77,8 +77,8 @@ function columnOf(name: string, kinds: ReadonlySet<Kind>): ColumnInfo {
 }
 
 /**
- * The collection's schema, inferred from a sample: `_id` first, then the fields in the order the
- * sampled documents show them. `_id` is the primary key; full unique indexes on top-level fields
+ * The collection's schema, inferred from a sample (`sample`): `_id` first, then the fields in the
+ * order the sampled documents show them. `_id` is the primary key; full unique indexes on top-level fields
  * are unique keys (a view has none). Undefined when there is no such collection or view.
  */
 export async function describeCollection(connection: MongoConnection, table: string): Promise<TableSchema | undefined> {
@@ -98,9 +98,10 @@ export async function describeCollection(connection: MongoConnection, table: str
 }
 
 /**
- * Half the sample from the start of the `_id` order and half from its end: the same documents for
- * every connection of a run (each worker describes the table itself), and both the oldest and the
- * newest shapes of documents whose fields changed over time.
+ * Half the sample in the collection's natural order (the oldest documents, without a sort) and
+ * half from the end of the `_id` order (the newest, for ObjectIds): the same documents for every
+ * connection of a run (each worker describes the table itself), and both the first and the latest
+ * shapes of documents whose fields changed over time.
  */
 async function sample(connection: MongoConnection, table: string): Promise<Document[]> {
   const size = connection.config.settings.sampleSize
@@ -108,7 +109,7 @@ async function sample(connection: MongoConnection, table: string): Promise<Docum
   // Numbers as Int32, Long and Double, so that an int and a whole double differ.
   const options = { promoteValues: false, promoteBuffers: false, bsonRegExp: true }
   if (size === 0) return collection.find({}, options).toArray()
-  const head = await collection.find({}, { ...options, sort: { _id: 1 }, limit: Math.ceil(size / 2) }).toArray()
+  const head = await collection.find({}, { ...options, limit: Math.ceil(size / 2) }).toArray()
   if (head.length < Math.ceil(size / 2)) return head
   return [...head, ...(await collection.find({}, { ...options, sort: { _id: -1 }, limit: Math.floor(size / 2) }).toArray())]
 }
