@@ -79,6 +79,7 @@ export const keyFromEjson = (json: Json): unknown => BSON.EJSON.deserialize(json
 /** NaN sorts before every number and no range operator matches it. */
 function isNaNKey(value: unknown): boolean {
   if (typeof value === 'number') return Number.isNaN(value)
+  if (bsonType(value) === 'Double') return Number.isNaN((value as { valueOf(): number }).valueOf())
   return bsonType(value) === 'Decimal128' && /NaN/i.test(String(value))
 }
 
