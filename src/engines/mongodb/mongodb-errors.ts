@@ -12,7 +12,7 @@ const transientCodes = new Set([
 const rejectedCodes = new Set([2, 14, 28, 52, 55, 56, 57, 66, 121, 10334, 11000, 11001, 12582, 17280, 17419])
 
 // Errors the driver raises itself: lost connections and servers it cannot reach.
-const transientNames = /^Mongo(Network|NetworkTimeout|ServerSelection|PoolClosed|PoolCleared|WaitQueueTimeout|Topology)/
+const transientNames = /^Mongo(Network|NetworkTimeout|ServerSelection|PoolClosed|PoolCleared|WaitQueueTimeout)/
 
 interface MongoLike {
   name?: unknown
@@ -48,7 +48,7 @@ export function classifyMongoError(err: unknown): FailureKind {
 }
 
 /** The codes of a bulk write's per-document errors. */
-export function writeErrorCodes(err: unknown): number[] {
+function writeErrorCodes(err: unknown): number[] {
   return writeErrorsOf(err).map((w) => w.code)
 }
 
@@ -65,9 +65,4 @@ export function writeErrorsOf(err: unknown): DocumentError[] {
   if (list === undefined || list === null) return []
   const all = (Array.isArray(list) ? list : [list]) as { index?: unknown; code?: unknown; errmsg?: unknown; message?: unknown }[]
   return all.map((w) => ({ index: Number(w.index), code: Number(w.code), message: String(w.errmsg ?? w.message ?? '') }))
-}
-
-/** Whether the error is per-document (with the documents' indexes), rather than the whole write's. */
-export function isTransientCode(code: number): boolean {
-  return transientCodes.has(code)
 }
