@@ -1,9 +1,11 @@
+import { spawnSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import {
   mariadb,
   mariadbArgs,
+  mongoUrl,
   my,
   myUrl,
   pg,
@@ -18,7 +20,7 @@ import {
 import { myDdl, type SourceKind } from './generate.js'
 
 export type Db = SourceKind
-export const dbLabel: Record<Db, string> = { postgres: 'PG', mysql: 'MySQL', sqlite: 'SQLite' }
+export const dbLabel: Record<Db, string> = { postgres: 'PG', mysql: 'MySQL', sqlite: 'SQLite', mongodb: 'MongoDB' }
 
 /** A source → target path. */
 export interface Path {
@@ -65,12 +67,23 @@ const url = (db: Db, rows: number, role: 'source' | 'target'): string =>
     ? pgUrl()
     : db === 'mysql'
       ? myUrl()
-      : `sqlite:${role === 'source' ? sqliteFile(rows) : sqliteTargetFile}`
+      : db === 'mongodb'
+        ? mongoUrl()
+        : `sqlite:${role === 'source' ? sqliteFile(rows) : sqliteTargetFile}`
 
 function countIn(db: Db, table: string, dbName?: string): number {
   if (db === 'postgres') return Number(psql(`SELECT count(*) FROM ${table}`, dbName))
   if (db === 'mysql') return Number(mariadb(`SELECT count(*) FROM ${table}`, dbName ?? my.db))
+  if (db === 'mongodb') return mongoCount(table)
   return sqliteCount(table)
+}
+
+/** Documents in a collection, by a child process (the cases' checks are synchronous). */
+function mongoCount(table: string): number {
+  const script = `const { MongoClient } = require('mongodb'); MongoClient.connect(process.argv[1]).then(async (c) => { console.log(await c.db().collection(process.argv[2]).countDocuments()); await c.close() })`
+  const r = spawnSync(process.execPath, ['-e', script, mongoUrl(), table], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`counting ${table}: ${r.stderr.trim()}`)
+  return Number(r.stdout.trim())
 }
 
 function sqliteCount(table: string): number {
@@ -83,7 +96,7 @@ function sqliteCount(table: string): number {
 }
 
 /** ferry through the CLI and the bench pipeline file, as a user would run it. */
-export function ferryCase(path: Path, strategy: string, rows: number): Case {
+export function ferryCase(path: Path, strategy: string, rows: number, chunkSize?: number): Case {
   return {
     id: `ferry:${pathId(path)}:${strategy}`,
     path,
@@ -98,6 +111,9 @@ export function ferryCase(path: Path, strategy: string, rows: number): Case {
       TARGET_TABLE: ferryTable,
       STRATEGY: strategy,
       WORKERS: String(workers),
+      // A collection is keyed on _id: the generated id.
+      KEY: path.from === 'mongodb' ? '_id' : 'id',
+      ...(chunkSize !== undefined && { CHUNK_SIZE: String(chunkSize) }),
     },
     needsDialects: [path.from, path.to],
     // SQLite takes ~4 s to DROP the previous run's 1M-row table (it rewrites the freed pages), which
@@ -192,4 +208,20 @@ export function allCases(rows: number): Case[] {
     ...refs.filter((r) => r.path.from === path.from && r.path.to === path.to),
     ...strategies.map((s) => ferryCase(path, s, rows)),
   ])
+}
+
+/**
+ * MongoDB's paths (`npm run bench -- --mongodb`): PG → MongoDB and back. No reference tool:
+ * mongoimport and mongoexport (mongodb/mongo-tools) are in no registry these machines reach (not in
+ * Debian; the Go module proxy refuses the module). Reads from FerretDB sort the whole collection in
+ * memory for every range, so the chunked read from it takes four chunks, not one per 10,000 rows.
+ */
+export function mongoCases(rows: number): Case[] {
+  const into = { from: 'postgres', to: 'mongodb' } as const
+  const back = { from: 'mongodb', to: 'postgres' } as const
+  return [
+    ...strategies.map((s) => ferryCase(into, s, rows)),
+    ferryCase(back, 'streaming', rows),
+    ferryCase(back, 'chunked', rows, Math.ceil(rows / 4)),
+  ]
 }

@@ -25,6 +25,9 @@ export const my = {
   dumpDb: 'ferry_bench_dump',
 }
 
+/** FerretDB or MongoDB: `npm run servers` starts FerretDB here. */
+export const mongoUrl = (): string => process.env.BENCH_MONGO_URL ?? 'mongodb://127.0.0.1:27017/ferry_bench'
+
 export const pgUrl = (db = pg.db): string => `postgres://${pg.user}@${pg.host}:${pg.port}/${db}`
 export const myUrl = (db = my.db): string => `mysql://${my.user}@${my.host}:${my.port}/${db}`
 export const sqliteFile = (rows: number): string => resolve(dataDir, `users-${rows}.db`)

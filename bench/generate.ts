@@ -3,10 +3,12 @@ import { once } from 'node:events'
 import { createWriteStream, existsSync, mkdirSync, openSync, closeSync, renameSync, rmSync } from 'node:fs'
 import { resolve } from 'node:path'
 import Database from 'better-sqlite3'
+import { type Db, Decimal128, type Document, MongoClient } from 'mongodb'
 import { random } from '../src/demo.js'
 import {
   dataDir,
   mariadb,
+  mongoUrl,
   my,
   pg,
   psql,
@@ -139,7 +141,7 @@ export function ensureDatabases(): void {
   mariadb('CREATE TABLE IF NOT EXISTS bench_meta (tbl varchar(64) PRIMARY KEY, `rows` bigint NOT NULL, version int NOT NULL)', my.db)
 }
 
-export type SourceKind = 'postgres' | 'mysql' | 'sqlite'
+export type SourceKind = 'postgres' | 'mysql' | 'sqlite' | 'mongodb'
 
 const marker = `${generatorVersion}`
 
@@ -170,14 +172,19 @@ export async function ensureSources(rows: number, kinds: readonly SourceKind[], 
   mkdirSync(dataDir, { recursive: true })
   ensureDatabases()
   const table = sourceTable(rows)
-  const todo = kinds.filter((k) =>
-    k === 'postgres' ? !pgLoaded(table) : k === 'mysql' ? !myLoaded(table) : !sqliteLoaded(sqliteFile(rows)),
-  )
+  const loaded: Record<SourceKind, () => boolean | Promise<boolean>> = {
+    postgres: () => pgLoaded(table),
+    mysql: () => myLoaded(table),
+    sqlite: () => sqliteLoaded(sqliteFile(rows)),
+    mongodb: () => mongoLoaded(table),
+  }
+  const todo: SourceKind[] = []
+  for (const k of kinds) if (!(await loaded[k]())) todo.push(k)
   if (todo.length === 0) return
   const started = performance.now()
   const seconds = () => ((performance.now() - started) / 1000).toFixed(1)
   const csv = resolve(dataDir, `users-${rows}.csv`)
-  if (todo.some((k) => k !== 'sqlite')) {
+  if (todo.some((k) => k === 'postgres' || k === 'mysql')) {
     log(`generating ${rows} rows as CSV…`)
     await writeCsv(csv, rows)
     log(`  csv written (${seconds()} s)`)
@@ -204,6 +211,54 @@ export async function ensureSources(rows: number, kinds: readonly SourceKind[], 
     writeSqlite(sqliteFile(rows), table, rows)
     log(`  sqlite ${sqliteFile(rows)} loaded (${seconds()} s)`)
   }
+  if (todo.includes('mongodb')) {
+    await writeMongo(table, rows)
+    log(`  mongodb ${table} loaded (${seconds()} s)`)
+  }
+}
+
+async function withBenchDb<T>(use: (db: Db, ferretdb: boolean) => Promise<T>): Promise<T> {
+  const client = await MongoClient.connect(mongoUrl(), { serverSelectionTimeoutMS: 5000 })
+  try {
+    const info = await client.db('admin').command({ buildInfo: 1 })
+    return await use(client.db(), 'ferretdbVersion' in info)
+  } finally {
+    await client.close()
+  }
+}
+
+function mongoLoaded(table: string): Promise<boolean> {
+  return withBenchDb(async (db) => String((await db.collection<{ _id: string; version: number }>('bench_meta').findOne({ _id: table }))?.version) === marker)
+}
+
+/**
+ * The MongoDB source: documents keyed by the user id, the score a Decimal128 (a string on
+ * FerretDB, which has none), created_at a date (the timestamp read as UTC).
+ */
+async function writeMongo(table: string, rows: number): Promise<void> {
+  await withBenchDb(async (db, ferretdb) => {
+    await db.collection(table).drop().catch(() => {})
+    let batch: Document[] = []
+    for (const r of users(rows)) {
+      batch.push({
+        _id: r[0],
+        first_name: r[1],
+        last_name: r[2],
+        email: r[3],
+        status: r[4],
+        score: ferretdb ? r[5] : Decimal128.fromString(r[5]),
+        active: r[6],
+        created_at: new Date(`${r[7].replace(' ', 'T')}Z`),
+        bio: r[8],
+      })
+      if (batch.length === 10_000) {
+        await db.collection(table).insertMany(batch, { ordered: false })
+        batch = []
+      }
+    }
+    if (batch.length) await db.collection(table).insertMany(batch, { ordered: false })
+    await db.collection<{ _id: string; version: number }>('bench_meta').replaceOne({ _id: table }, { version: generatorVersion }, { upsert: true })
+  })
 }
 
 /** The SQLite source: one transaction of prepared inserts into a temp file, renamed when done. */
@@ -223,7 +278,7 @@ function writeSqlite(file: string, table: string, rows: number): void {
   renameSync(temp, file)
 }
 
-/** `node --import tsx bench/generate.ts [rows] [postgres,mysql,sqlite]`: generate without benchmarking. */
+/** `node --import tsx bench/generate.ts [rows] [postgres,mysql,sqlite,mongodb]`: generate without benchmarking. */
 if (import.meta.url === `file://${process.argv[1]}`) {
   const rows = Number(process.argv[2] ?? 1_000_000)
   const kinds = (process.argv[3]?.split(',') ?? ['postgres', 'mysql', 'sqlite']) as SourceKind[]

@@ -4,9 +4,9 @@ import os from 'node:os'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { knownEngines } from '../src/engines/registry.js'
-import { allCases, ferryCase, workers, type Case, type Db } from './cases.js'
+import { allCases, ferryCase, mongoCases, workers, type Case, type Db } from './cases.js'
 import { checkpointCosts, checkpointTable, checkpointTarget } from './checkpoint.js'
-import { mariadb, outDir, psql, run } from './config.js'
+import { mariadb, mongoUrl, outDir, psql, run } from './config.js'
 import { ensureSources, type SourceKind } from './generate.js'
 import { measure, median } from './measure.js'
 import { type CaseResult, mainTable, memoryTable, targetLines, writeSection } from './report.js'
@@ -20,6 +20,9 @@ const usage = `usage: npm run bench [-- options]
   --no-memory         skip the memory check
   --memory-sizes a,b  row counts of the memory check (default 1000000,5000000)
   --memory-runs K     runs of each memory case (default 1)
+  --mongodb           only MongoDB's paths (PG → MongoDB, MongoDB → PG) at --rows; on FerretDB
+                      use a smaller --rows (100000: a read from FerretDB sorts the whole
+                      collection in memory); writes BENCHMARKS.md's MongoDB table unless --only
   --checkpoint        only the checkpoint cost (save time and file size at 1,000 and 100,000
                       partitions); no servers needed
   --no-checkpoint     skip the checkpoint cost
@@ -39,6 +42,7 @@ const { values } = parseArgs({
     'memory-runs': { type: 'string', default: '1' },
     'batch-size': { type: 'string' },
     checkpoint: { type: 'boolean', default: false },
+    mongodb: { type: 'boolean', default: false },
     'no-checkpoint': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -62,7 +66,7 @@ const benchmarksFile = resolve('BENCHMARKS.md')
 
 /** Set-up: pgloader from Debian's packages when missing, and servers that answer. */
 function setUp(): void {
-  if (spawnSync('sh', ['-c', 'command -v pgloader']).status !== 0) {
+  if (!values.mongodb && spawnSync('sh', ['-c', 'command -v pgloader']).status !== 0) {
     console.log('installing pgloader (apt-get install -y pgloader)…')
     const apt = (...args: string[]) => {
       const cmd = process.getuid?.() === 0 ? ['apt-get', ...args] : ['sudo', 'apt-get', ...args]
@@ -199,6 +203,10 @@ async function main(): Promise<void> {
     return
   }
   setUp()
+  if (values.mongodb) {
+    await mongodb()
+    return
+  }
   const cases = values.memory ? [] : allCases(rows).filter(selected)
   const memoryPaths: { from: Db; to: Db }[] = [
     { from: 'sqlite', to: 'sqlite' },
@@ -252,6 +260,22 @@ async function main(): Promise<void> {
   if (!partial && cases.length) writeSection(benchmarksFile, 'targets', `## Targets (issue 5)\n\n${targets.join('\n')}`)
   console.log(out)
   if (!partial) console.log(`written to ${benchmarksFile}`)
+}
+
+/** `--mongodb`: MongoDB's paths only, in a table of their own. */
+async function mongodb(): Promise<void> {
+  const cases = mongoCases(rows).filter(selected)
+  await ensureSources(rows, ['postgres', 'mongodb'])
+  const results: CaseResult[] = []
+  for (const c of cases) results.push(await runCase(c, rows, runs))
+  const server = spawnSync(process.execPath, ['-e', `require('mongodb').MongoClient.connect(process.argv[1]).then(async (c) => { const b = await c.db('admin').command({ buildInfo: 1 }); console.log(b.ferretdbVersion ? 'FerretDB ' + (b.ferretdbVersion === 'unknown' ? '1.24.2 as scripts/mongo.sh builds it' : b.ferretdbVersion) + ', SQLite backend (reports MongoDB ' + b.version + ')' : 'MongoDB ' + b.version); await c.close() })`, mongoUrl()], { encoding: 'utf8' }).stdout.trim()
+  const header = `${rows.toLocaleString('en-US')} rows, median of ${runs} run(s) per case; server: ${server}\n\n${versions()}`
+  const table = mainTable(results, rows)
+  console.log(`\n${header}\n\n${table}\n`)
+  if (!only && !values['batch-size']) {
+    writeSection(benchmarksFile, 'mongodb', `## MongoDB\n\n${header}\n\n${table}\n\nNo reference tool: mongoimport and mongoexport are in no registry these machines reach. The chunked read from MongoDB takes ${Math.ceil(rows / 4).toLocaleString('en-US')}-row chunks: FerretDB reads and sorts the whole collection in memory for every range, so each chunk costs a full pass. The server is the limit here: ferry's own CPU (client CPU s) is a fraction of the wall time, the rest is FerretDB's.`)
+    console.log(`written to ${benchmarksFile}`)
+  }
 }
 
 await main()

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make PostgreSQL, MariaDB and Redis available on 127.0.0.1 for ferry's tests.
+# Make PostgreSQL, MariaDB, Redis and FerretDB (MongoDB's wire protocol)
+# available on 127.0.0.1 for ferry's tests.
 # Idempotent: installs, starts and configures only what is missing, so a run
 # on a machine where everything is already up takes about a second.
 # Works without systemd (CI machines have none); needs root or sudo.
@@ -8,6 +9,7 @@ set -euo pipefail
 PG_URL=postgres://postgres@127.0.0.1:5432/ferry_test
 MY_URL=mysql://root@127.0.0.1:3306/ferry_test
 REDIS_URL=redis://127.0.0.1:6379
+MONGO_URL=mongodb://127.0.0.1:27017/ferry_test
 HBA_MARKER='# ferry: trust local connections (scripts/servers.sh)'
 MY_CNF=/etc/mysql/mariadb.conf.d/60-ferry.cnf
 
@@ -140,7 +142,15 @@ redis_up() {
   echo "redis ready at $REDIS_URL"
 }
 
+# FerretDB is built from the Go module proxy on the first run (1-2 minutes),
+# then started from the cache in a fraction of a second (scripts/mongo.sh).
+mongo_up() {
+  bash "$(dirname "${BASH_SOURCE[0]}")/mongo.sh" start || die "cannot start FerretDB (scripts/mongo.sh)"
+  echo "ferretdb ready at $MONGO_URL"
+}
+
 install_missing
 postgres_up
 mariadb_up
 redis_up
+mongo_up

@@ -12,3 +12,11 @@ export function faultPoint(name: string): void {
   remaining -= 1
   if (remaining <= 0) process.kill(process.pid, 'SIGKILL')
 }
+
+/**
+ * Whether the next `faultPoint(name)` kills the process: a step that cannot stop halfway by itself
+ * (one unordered MongoDB insert) then does half its work first, as a crash in the middle would.
+ */
+export function faultDue(name: string): boolean {
+  return faultName === name && remaining <= 1
+}

@@ -41,7 +41,8 @@ export async function inspect(s: ResolvedSettings, source: Source, sink: Sink): 
   const sample = await sampleRows(source, s, keys)
   const existing = await sink.describe(s.targetTable)
   const inferred = inferTargetSchema(s, keys, sourceSchema, sample)
-  const target = existing && s.writeMode !== 'recreate' ? existing : inferred
+  // A document store takes the rows as they are: its existing documents declare no columns.
+  const target = existing && s.writeMode !== 'recreate' && !sink.documents ? existing : inferred
   checkColumns(target, sample.flatMap((p) => (p.target ? [p.target] : [])))
   checkGeometry(inferred, target, target === inferred, sink)
   if (target === existing) checkTargetKey(s, keys, existing)

@@ -62,7 +62,7 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
     const seen = await inspect(s, source, sink)
     logger.info(`key ${keyNames(seen.keys.source)} (${seen.keys.origin}) → target key ${keyNames(seen.keys.target)}`)
     if (env.validateOnly) {
-      const target = writeTarget(seen.keys, await existingTarget(sink, s), seen)
+      const target = writeTarget(seen.keys, await existingTarget(sink, s, seen), seen)
       const rejects = new TableRejects(s, target, stats, env.rejected, logger)
       await rejects.load(await lastRejectedFiles(s))
       table = { target, partitions: await strategyFor('chunked').plan(source, read(s, seen.keys), s), rejects }
@@ -170,7 +170,7 @@ async function prepare(
   let schema: TableSchema
   let planWritten = state !== undefined
   if (state) {
-    schema = await existingTarget(sink, s)
+    schema = await existingTarget(sink, s, seen)
     stats.restore(state.counts)
     logger.info(resumeLine(s, state, stats))
   } else {
@@ -248,10 +248,11 @@ function resumeLine(s: ResolvedSettings, state: CheckpointState, stats: Stats): 
   return `resuming from ${s.checkpointFile}: ${state.done.size}/${state.partitions.length} chunks done, ${stats.done} rows done, open at ${positions.join(', ') || 'their start'}`
 }
 
-async function existingTarget(sink: Sink, s: ResolvedSettings): Promise<TableSchema> {
+/** The target table, which must exist; a document store's schema is the rows' own (`Sink.documents`). */
+async function existingTarget(sink: Sink, s: ResolvedSettings, seen: Inspection): Promise<TableSchema> {
   const target = await sink.describe(s.targetTable)
   if (!target) throw new MissingTableError(s.targetTable, `the target \`${describeEndpoint(s.target)}\``)
-  return target
+  return sink.documents ? seen.inferred : target
 }
 
 async function freshState(

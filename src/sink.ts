@@ -76,6 +76,13 @@ export interface Sink {
    * run that would write a geometry column is refused before it starts (`checkGeometry`).
    */
   readonly holdsGeometry?: boolean
+  /**
+   * A document store (MongoDB): a table takes any column, and the target key, whatever its
+   * columns are called, is each document's id, unique by nature. The target's schema is then the
+   * rows' own (typed like the source columns they carry), in fresh and resumed runs alike; what
+   * `describe` infers from existing documents only says that the table is there.
+   */
+  readonly documents?: boolean
   open(): Promise<void>
   /** Creates, truncates or recreates the target as the plan says; returns the table's schema. */
   prepare(plan: PreparePlan): Promise<TableSchema>
@@ -89,6 +96,13 @@ export interface Sink {
    * `target`, decoded as a source of this engine would read them. Rows not found are left out.
    */
   lookup(target: WriteTarget, keys: readonly KeyTuple[]): Promise<Row[]>
+  /**
+   * Every key of the target table under the filter (tuples in `target.key` order), in pages, in any order: how
+   * validation names target rows no source row accounts for. Optional: without it, the target is
+   * read back through a source of its engine, keyed on the target key (which a document store
+   * keeps in `_id`, under another name).
+   */
+  keys?(target: WriteTarget, pageSize: number, filter?: string): AsyncIterable<KeyTuple[]>
   /**
    * Takes the database's own lock on the table for this connection's life (an advisory lock), so
    * that two runs writing one table are refused even from two machines; false when another holds

@@ -236,16 +236,29 @@ async function* transformedPages(input: ValidationInput, partition: Json): Async
  * they fit in memory), then the target's keys are scanned against them, in the target's own order.
  */
 async function nameExtras(input: ValidationInput, extra: number): Promise<string[]> {
+  const { sink, target } = input
+  // The sink's own key scan where it has one (a document store keeps the key in `_id`).
+  if (sink.keys) return scanExtras(input, sink.keys(target, 5000, input.settings.targetWhere), extra)
   const reader = await input.targetReader()
   if (!reader) return []
   try {
-    return await scanExtras(input, reader, extra)
+    return await scanExtras(input, targetKeys(input, reader), extra)
   } finally {
     await reader.close()
   }
 }
 
-async function scanExtras(input: ValidationInput, reader: Source, extra: number): Promise<string[]> {
+/** The target's keys as a source of its engine reads them, in pages. */
+async function* targetKeys(input: ValidationInput, reader: Source): AsyncGenerator<KeyTuple[]> {
+  const s = input.settings
+  const key = input.target.key
+  const read = { table: s.targetTable, key, filter: s.targetWhere }
+  for (const partition of await reader.partitions(read)) {
+    for await (const page of reader.read({ ...read, partition, pageSize: 5000, columns: key })) yield page.rows.map((r) => keyOf(r, key))
+  }
+}
+
+async function scanExtras(input: ValidationInput, targetKeys: AsyncIterable<KeyTuple[]>, extra: number): Promise<string[]> {
   const key = input.target.key
   const keyColumns = key.map((k) => input.target.columns.find((c) => c.name === k)!)
   const expected = new Set<string>()
@@ -255,16 +268,12 @@ async function scanExtras(input: ValidationInput, reader: Source, extra: number)
       if (expected.size > maxKeysToName) return [`${extra} extra rows (too many source rows to name them)`]
     }
   }
-  const s = input.settings
-  const read = { table: s.targetTable, key, filter: s.targetWhere }
   const names: string[] = []
-  for (const partition of await reader.partitions(read)) {
-    for await (const page of reader.read({ ...read, partition, pageSize: 5000, columns: key })) {
-      for (const row of page.rows) {
-        if (!expected.has(keyId(keyOf(row, key), keyColumns))) sample(names, keyText(keyOf(row, key)))
-      }
-      if (names.length >= sampleSize) return names
+  for await (const page of targetKeys) {
+    for (const tuple of page) {
+      if (!expected.has(keyId(tuple, keyColumns))) sample(names, keyText(tuple))
     }
+    if (names.length >= sampleSize) return names
   }
   return names
 }

@@ -1,13 +1,15 @@
 import test from 'ava'
+import { MongoClient } from 'mongodb'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { messageOf } from '../src/errors.js'
 import { redactUrl } from '../src/redact.js'
 
-/** Server URLs for the tests: PG_URL / MYSQL_URL, else the servers `npm run servers` starts. */
+/** Server URLs for the tests: PG_URL / MYSQL_URL / MONGO_URL, else the servers `npm run servers` starts. */
 export const servers = {
   postgres: process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/ferry_test',
   mysql: process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/ferry_test',
+  mongodb: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017/ferry_test',
 } as const
 
 export type ServerName = keyof typeof servers
@@ -18,9 +20,16 @@ async function ping(name: ServerName): Promise<void> {
     client.on('error', () => {})
     await client.connect()
     await client.end()
-  } else {
+  } else if (name === 'mysql') {
     const conn = await mysql.createConnection({ uri: servers.mysql, connectTimeout: 3000 })
     await conn.end()
+  } else {
+    const client = new MongoClient(servers.mongodb, { serverSelectionTimeoutMS: 3000 })
+    try {
+      await client.db('admin').command({ ping: 1 })
+    } finally {
+      await client.close()
+    }
   }
 }
 
@@ -113,6 +122,12 @@ export async function dropTables(pattern: RegExp): Promise<void> {
  */
 export async function scratchUrl(server: ServerName, name: string): Promise<string> {
   created.push({ server, name })
+  if (server === 'mongodb') {
+    // A database appears with its first collection; dropNamespaces drops it.
+    const url = new URL(servers.mongodb)
+    url.pathname = `/${name}`
+    return url.toString()
+  }
   if (server === 'postgres') {
     await pgQuery(`CREATE SCHEMA IF NOT EXISTS "${name}"`)
     const url = new URL(servers.postgres)
@@ -130,7 +145,18 @@ const created: { server: ServerName; name: string }[] = []
 export async function dropNamespaces(): Promise<void> {
   for (const { server, name } of created.splice(0)) {
     if (server === 'postgres') await pgQuery(`DROP SCHEMA IF EXISTS "${name}" CASCADE`)
-    else await mysqlQuery(`DROP DATABASE IF EXISTS \`${name}\``)
+    else if (server === 'mysql') await mysqlQuery(`DROP DATABASE IF EXISTS \`${name}\``)
+    else await withMongo(servers.mongodb, (client) => client.db(name).dropDatabase())
+  }
+}
+
+/** Runs `use` with a MongoDB client on `url`, closed after. */
+export async function withMongo<T>(url: string, use: (client: MongoClient) => Promise<T>): Promise<T> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000 })
+  try {
+    return await use(client)
+  } finally {
+    await client.close()
   }
 }
 

@@ -9,7 +9,7 @@ const env = (name: string, fallback?: string): string => {
 /**
  * The pipeline `npm run bench` times: a straight copy (no transform) of the generated users table,
  * configured from the environment so that one file serves every case:
- * SOURCE_URL, TARGET_URL, SOURCE_TABLE, TARGET_TABLE, STRATEGY, WORKERS, CHUNK_SIZE, BATCH_SIZE.
+ * SOURCE_URL, TARGET_URL, SOURCE_TABLE, TARGET_TABLE, KEY, STRATEGY, WORKERS, CHUNK_SIZE, BATCH_SIZE.
  *
  * Settings are those a user would run with: checkpoints on at their default interval, the target
  * dropped and created by ferry at the start of each run (`recreate`), and validation off, as the
@@ -20,7 +20,7 @@ export default definePipeline({
   target: env('TARGET_URL'),
   sourceTable: env('SOURCE_TABLE', 'users'),
   targetTable: env('TARGET_TABLE', 'users_ferry'),
-  primaryKey: 'id',
+  primaryKey: env('KEY', 'id'),
   strategy: env('STRATEGY', 'streaming') as StrategyName,
   numWorkers: Number(env('WORKERS', '2')),
   chunkSize: Number(env('CHUNK_SIZE', '10000')),

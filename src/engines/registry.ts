@@ -30,6 +30,11 @@ const engines: Record<string, {
     source: () => import('../../sources/mysql.js'),
     sink: () => import('../../sinks/mysql/mysql-sink.js'),
   },
+  mongodb: {
+    schemes: ['mongodb', 'mongodb+srv'],
+    source: () => import('../../sources/mongodb.js'),
+    sink: () => import('../../sinks/mongodb/mongodb-sink.js'),
+  },
   // The drivers of these two (mssql, oracledb) are optional packages, loaded when a connection opens.
   mssql: {
     schemes: ['mssql', 'sqlserver'],
