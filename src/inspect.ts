@@ -44,6 +44,7 @@ export async function inspect(s: ResolvedSettings, source: Source, sink: Sink): 
   const target = existing && s.writeMode !== 'recreate' ? existing : inferred
   checkColumns(target, sample.flatMap((p) => (p.target ? [p.target] : [])))
   checkGeometry(inferred, target, target === inferred, sink)
+  sink.checkTarget?.(target)
   if (target === existing) checkTargetKey(s, keys, existing)
   return {
     source: sourceSchema,
