@@ -3,6 +3,7 @@ import { ConfigError, ConnectionError, messageOf } from '../errors.js'
 import { redactUrl } from '../redact.js'
 import type { Sink, SinkOptions } from '../sink.js'
 import type { Filter, Source } from '../source.js'
+import { checkRedisSettings } from './redis/redis-settings.js'
 
 type Connection = string | ConnectionOptions
 
@@ -37,6 +38,12 @@ const engines: Record<string, {
     schemes: ['mysql', 'mariadb'],
     source: () => import('../../sources/mysql.js'),
     sink: () => import('../../sinks/mysql/mysql-sink.js'),
+  },
+  redis: {
+    schemes: ['redis', 'rediss'],
+    source: () => import('../../sources/redis.js'),
+    sink: () => import('../../sinks/redis/redis-sink.js'),
+    check: checkRedisSettings,
   },
 }
 
