@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from '../../src/endpoint.js'
 import { classifyRedisError, countKeys, RedisConnection, scanKeys } from '../../src/engines/redis/redis-connection.js'
 import { keyPattern } from '../../src/engines/redis/redis-pattern.js'
-import { keyRow, rawValue, type RawValue, readRows } from '../../src/engines/redis/redis-read.js'
+import { keyRow, rawValue, type RawValue, readRows, redisTypeOf } from '../../src/engines/redis/redis-read.js'
 import { readRecord, recordKey, recordText, type RedisTable, type Storage, tableOf } from '../../src/engines/redis/redis-schema.js'
 import { redisSettings } from '../../src/engines/redis/redis-settings.js'
 import { keyPartText } from '../../src/engines/redis/redis-values.js'
@@ -17,7 +17,6 @@ export function createSink(connection: string | ConnectionOptions): RedisSink {
 }
 
 const storages: readonly string[] = ['hash', 'json', 'string', 'list', 'set', 'zset']
-const typeOf: Record<Storage, string> = { hash: 'hash', json: 'string', string: 'string', list: 'list', set: 'set', zset: 'zset' }
 
 /**
  * Writes each row as one Redis value at the key its key pattern makes (`targetTable:
@@ -167,7 +166,7 @@ function checkWhole(table: RedisTable, target: WriteTarget): void {
 
 /** A restored value must be of the type the target's keys hold. */
 function checkRaw(table: RedisTable, rows: readonly Row[]): void {
-  const want = typeOf[table.schema.storage]
+  const want = redisTypeOf(table.schema.storage)
   for (const row of rows) {
     const raw = (row as Record<symbol, RawValue>)[rawValue]!
     if (raw.type !== want) {

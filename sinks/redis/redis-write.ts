@@ -135,6 +135,9 @@ export async function insert(redis: Redis, rows: readonly Encoded[], format: Wri
   try {
     refused = await redis.eval(insertScript, rows.length, ...rows.map((r) => r.key), ...args)
   } catch (err) {
+    if (/^(NOPERM|ERR unknown command)/.test((err as Error).message)) {
+      throw new SinkWriteError(`inserts need Lua scripting (EVAL), which this server refuses (${(err as Error).message}); let the user run EVAL, or write with writeMode 'upsert'`, 'fatal', { cause: err })
+    }
     throw describe(err as Error, rows[0]?.key ?? '')
   }
   if (typeof refused === 'number' && refused > 0) {

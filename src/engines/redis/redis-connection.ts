@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis'
 import { ConfigError, ConnectionError, type FailureKind, messageOf, SinkWriteError } from '../../errors.js'
 import { type KeyPattern, keyPattern } from './redis-pattern.js'
-import { queueRead } from './redis-read.js'
-import { inferTable, isRecordKey, readRecord, type RedisTable, RedisValueError, type Sampled, type Storage } from './redis-schema.js'
+import { fetchKeys } from './redis-fetch.js'
+import { inferTable, isRecordKey, readRecord, type RedisTable, RedisValueError, type Sampled } from './redis-schema.js'
 import type { RedisSettings } from './redis-settings.js'
 import { isUtf8 } from './redis-values.js'
 
@@ -109,22 +109,16 @@ async function sampleTable(redis: Redis, pattern: KeyPattern, size: number): Pro
   }
   if (keys.size === 0) return undefined
   const list = [...keys]
-  const types = ((await list.reduce((p, key) => p.type(key), redis.pipeline()).exec()) ?? []).map(([err, type]) => {
-    if (err) throw err
-    return type as string
-  })
-  const p = redis.pipeline()
-  list.forEach((key, i) => (storages.has(types[i]!) ? queueRead(p, types[i] as Storage, key) : p.exists(key)))
-  const values = (await p.exec()) ?? []
-  const sample: Sampled[] = list.flatMap((key, i) => {
-    const [err, value] = values[i]!
-    if (err) throw err
-    return types[i] === 'none' ? [] : [{ key, type: types[i]!, value }]
-  })
+  const sample: Sampled[] = []
+  // In pages: one script call per thousand keys, as a read does, even for `?sample=all`.
+  for (let i = 0; i < list.length; i += 1000) {
+    const page = list.slice(i, i + 1000)
+    const fetched = await fetchKeys(redis, page, false)
+    page.forEach((key, j) => fetched[j]!.type !== 'none' && sample.push({ key, type: fetched[j]!.type, value: fetched[j]!.value }))
+  }
   return sample.length ? inferTable(pattern, sample) : undefined
 }
 
-const storages = new Set(['hash', 'string', 'list', 'set', 'zset'])
 
 const transientReplies = /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|NOSCRIPT)\b/
 const networkCodes = /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|ECONNABORTED)$/

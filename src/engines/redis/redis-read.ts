@@ -1,60 +1,39 @@
-import type { ChainableCommander, Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import { canonical } from '../../canonical.js'
 import type { ColumnInfo, Row } from '../../types.js'
+import { fetchKeys } from './redis-fetch.js'
 import { type RedisTable, RedisValueError, type Storage } from './redis-schema.js'
 import { DecodeError, fromField, fromJson, utf8 } from './redis-values.js'
 
-/** Queues the read of one key's value, by how the table stores its rows. */
-export function queueRead(p: ChainableCommander, storage: Storage, key: string): void {
-  switch (storage) {
-    case 'hash':
-      p.callBuffer('HGETALL', key)
-      break
-    case 'json':
-    case 'string':
-      p.getBuffer(key)
-      break
-    case 'list':
-      p.lrangeBuffer(key, 0, -1)
-      break
-    case 'set':
-      p.smembersBuffer(key)
-      break
-    case 'zset':
-      p.callBuffer('ZRANGE', key, '0', '-1', 'WITHSCORES')
-      break
-  }
-}
+const typeOf: Record<Storage, string> = { hash: 'hash', json: 'string', string: 'string', list: 'list', set: 'set', zset: 'zset' }
+const nouns: Record<Storage, string> = { hash: 'hashes', json: 'JSON strings', string: 'strings', list: 'lists', set: 'sets', zset: 'sorted sets' }
 
-/**
- * The rows of these keys, read in one pipeline and decoded as the table's columns say; keys gone
- * meanwhile (deleted, expired) are left out. A key of another type, or a value its column cannot
- * read, is a `RedisValueError` naming the key.
- */
-export async function readRows(redis: Redis, table: RedisTable, keys: readonly string[]): Promise<Row[]> {
-  const storage = table.schema.storage
-  const p = redis.pipeline()
-  for (const key of keys) queueRead(p, storage, key)
-  const replies = (await p.exec()) ?? []
-  const rows: Row[] = []
-  for (const [i, [err, value]] of replies.entries()) {
-    const key = keys[i]!
-    if (err) throw await readError(redis, table, key, err)
-    const row = decodeRow(table, key, value)
-    if (row) rows.push(row)
-  }
-  return rows
-}
+/** The Redis type a table's keys hold (JSON rows are strings). */
+export const redisTypeOf = (storage: Storage): string => typeOf[storage]
 
-async function readError(redis: Redis, table: RedisTable, key: string, err: Error): Promise<Error> {
-  if (!err.message.startsWith('WRONGTYPE')) return err
-  const type = await redis.type(key).catch(() => 'value of another type')
-  return new RedisValueError(
+/** The key's type must be its table's; a key gone meanwhile (`none`) is no row. */
+function checkType(table: RedisTable, key: string, type: string): boolean {
+  if (type === 'none') return false
+  if (type === typeOf[table.schema.storage]) return true
+  throw new RedisValueError(
     `key \`${key}\` is a ${type}, but \`${table.pattern.text}\` holds ${nouns[table.schema.storage]}; give keys of another type a pattern of their own`,
   )
 }
 
-const nouns: Record<Storage, string> = { hash: 'hashes', json: 'JSON strings', string: 'strings', list: 'lists', set: 'sets', zset: 'sorted sets' }
+/**
+ * The rows of these keys, read in one round trip and decoded as the table's columns say; keys
+ * gone meanwhile (deleted, expired) are left out. A key of another type, or a value its column
+ * cannot read, is a `RedisValueError` naming the key.
+ */
+export async function readRows(redis: Redis, table: RedisTable, keys: readonly string[]): Promise<Row[]> {
+  const fetched = await fetchKeys(redis, keys, false)
+  const rows: Row[] = []
+  fetched.forEach(({ type, value }, i) => {
+    const row = checkType(table, keys[i]!, type) ? decodeRow(table, keys[i]!, value) : undefined
+    if (row) rows.push(row)
+  })
+  return rows
+}
 
 /** One key's value as a row; undefined when the key is gone. */
 export function decodeRow(table: RedisTable, key: string, value: unknown): Row | undefined {
@@ -94,8 +73,12 @@ export function decodeRow(table: RedisTable, key: string, value: unknown): Row |
   return row
 }
 
+const byName = new WeakMap<RedisTable, Map<string, ColumnInfo>>()
+
 function column(table: RedisTable, key: string, name: string): ColumnInfo {
-  const c = table.schema.columns.find((x) => x.name === name)
+  let columns = byName.get(table)
+  if (!columns) byName.set(table, (columns = new Map(table.schema.columns.map((c) => [c.name, c]))))
+  const c = columns.get(name)
   if (c) return c
   const known = table.schema.columns.map((x) => x.name).join(', ')
   const remedy = table.recorded
@@ -162,24 +145,15 @@ export function keyRow(table: RedisTable, key: string): Row {
   return row
 }
 
-const typeOf: Record<Storage, string> = { hash: 'hash', json: 'string', string: 'string', list: 'list', set: 'set', zset: 'zset' }
-
 /** Rows of key columns carrying each key's DUMP and PTTL; keys gone meanwhile are left out. */
 export async function readRaw(redis: Redis, table: RedisTable, keys: readonly string[]): Promise<Row[]> {
-  const p = redis.pipeline()
-  for (const key of keys) p.dumpBuffer(key).pttl(key).type(key)
-  const replies = (await p.exec()) ?? []
+  const fetched = await fetchKeys(redis, keys, true)
   const rows: Row[] = []
-  keys.forEach((key, i) => {
-    const [[e1, dump], [e2, pttl], [e3, type]] = replies.slice(3 * i, 3 * i + 3) as [[Error | null, unknown], [Error | null, unknown], [Error | null, unknown]]
-    const err = e1 ?? e2 ?? e3
-    if (err) throw err
-    if (dump === null || type === 'none') return
-    if (type !== typeOf[table.schema.storage]) {
-      throw new RedisValueError(`key \`${key}\` is a ${String(type)}, but \`${table.pattern.text}\` holds ${nouns[table.schema.storage]}; give keys of another type a pattern of their own`)
-    }
+  fetched.forEach(({ type, value, pttl }, i) => {
+    const key = keys[i]!
+    if (!checkType(table, key, type) || value === null) return
     const row = keyRow(table, key)
-    Object.defineProperty(row, rawValue, { value: { dump: dump as Buffer, pttl: pttl as number, type: type as string } satisfies RawValue, enumerable: false })
+    Object.defineProperty(row, rawValue, { value: { dump: value as Buffer, pttl, type } satisfies RawValue, enumerable: false })
     rows.push(row)
   })
   return rows
