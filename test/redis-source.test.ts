@@ -113,3 +113,29 @@ if (await requireServers('redis')) {
     t.regex(result.error?.message ?? '', new RegExp(`table \`${prefix}none:\\{id\\}\` does not exist in the redis database 12 at 127.0.0.1:6379 \\(no key matches \`${prefix}none:\\*\`\\)`))
   })
 }
+
+if (await requireServers('redis')) {
+  test('a user without scripting reads through pipelines, the same rows; its inserts are refused saying why', async (t) => {
+    const admin = redisClient()
+    const user = `${prefix}_noscript`
+    await admin.call('ACL', 'SETUSER', user, 'on', '>pw', '~*', '&*', '+@all', '-@scripting')
+    t.teardown(async () => {
+      await admin.call('ACL', 'DELUSER', user)
+      admin.disconnect()
+    })
+    const limited = url.replace('redis://', `redis://${user}:pw@`)
+    for (let i = 1; i <= 40; i++) await admin.hset(`${prefix}ns:${i}`, { name: `n${i}`, qty: String(i) })
+    await admin.sadd(`${prefix}nsset:1`, 'a', 'b')
+    const hashes = await toSqlite(`${prefix}ns:{id}`, limited)
+    t.is(hashes.result.status, 'SUCCESS', hashes.result.error?.message ?? JSON.stringify(hashes.result.validation))
+    t.is(hashes.rows().length, 40)
+    const set = await toSqlite(`${prefix}nsset:{id}`, limited)
+    t.deepEqual(set.rows(), [{ id: '1', value: '["a","b"]' }])
+    const copy = await runPipeline(testSettings(tempDir(), { source: limited, target: limited, sourceTable: `${prefix}ns:{id}`, targetTable: `${prefix}nscopy:{id}`, validate: 'checksum' }))
+    t.is(copy.status, 'SUCCESS', copy.error?.message ?? JSON.stringify(copy.validation))
+    t.deepEqual(await admin.hgetall(`${prefix}nscopy:7`), { name: 'n7', qty: '7' })
+    const insert = await runPipeline(testSettings(tempDir(), { source: limited, target: limited, sourceTable: `${prefix}ns:{id}`, targetTable: `${prefix}nsins:{id}`, writeMode: 'insert' }))
+    t.is(insert.status, 'FAILED')
+    t.regex(insert.error?.message ?? '', /inserts need Lua scripting \(EVAL\), which this server refuses \(NOPERM/)
+  })
+}
