@@ -164,7 +164,7 @@ if (await requireServers('redis')) {
 if (await requireServers('redis')) {
   test('a dry run into and out of Redis prints the plan and writes nothing; a pattern off the key fails it', async (t) => {
     const dir = tempDir()
-    const source = itemsDb(join(dir, 'items.db'), range(1, 50))
+    itemsDb(join(dir, 'items.db'), range(1, 50))
     const redis = redisClient()
     await redis.hset(`${prefix}dry_src:1`, { name: 'x', qty: '1' })
     const file = join(dir, 'dry.ts')
