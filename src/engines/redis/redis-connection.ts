@@ -32,8 +32,10 @@ export class RedisConnection {
       autoResendUnfulfilledCommands: false,
       retryStrategy: (times: number) => (times > 5 ? null : Math.min(100 * 2 ** times, 2000)),
     })
-    // Errors reach the commands that fail; without a listener ioredis would print them too.
-    redis.on('error', () => {})
+    // Errors reach the commands that fail; without a listener ioredis would print them too. The
+    // last one says why a connection failed (ECONNREFUSED), where connect() only says it closed.
+    let last: Error | undefined
+    redis.on('error', (err: Error) => (last = err))
     try {
       await redis.connect()
       const info = await redis.info('cluster')
@@ -42,7 +44,7 @@ export class RedisConnection {
       }
     } catch (err) {
       redis.disconnect()
-      throw err
+      throw err instanceof ConfigError || !last ? err : last
     }
     this.#redis = redis
   }
