@@ -25,7 +25,8 @@ if (await requireServers('redis')) {
 
   /**
    * Every key of a source pattern has a target key with the same DUMP (a set's members sorted: a
-   * hash-table set dumps them in its table's order), and the same TTL give or take `slack` ms.
+   * hash-table set dumps them in its table's order), and a TTL no longer than the source's (the time
+   * in flight is taken off; a second allowed for the send) and at most `slack` ms shorter.
    */
   async function sameKeys(t: import('ava').ExecutionContext, fromPrefix: string, toPrefix: string, ids: readonly string[], slack = 30_000) {
     for (const id of ids) {

@@ -33,6 +33,16 @@ export function keyOfRow(table: RedisTable, columns: ReadonlyMap<string, ColumnI
   )
 }
 
+/**
+ * The milliseconds a copied key has left: what it had when read, less the time since (the read's
+ * send time, so a copy never outlives its source); 0 (no expiry) when it had none. A key that
+ * expired in flight gets 1 ms, as its source is gone too.
+ */
+function copiedTtl(raw: RawValue): number {
+  if (raw.pttl < 0) return 0
+  return Math.max(1, raw.pttl - (Date.now() - raw.readAt))
+}
+
 /** Encodes rows for `format`; `ttl` (ms) is what a restored key gets (0: none). */
 export function encodeRows(table: RedisTable, target: WriteTarget, rows: readonly Row[], format: WriteFormat, ttl: number | undefined): Encoded[] {
   const columns = new Map(table.schema.columns.map((c) => [c.name, c]))
@@ -41,7 +51,7 @@ export function encodeRows(table: RedisTable, target: WriteTarget, rows: readonl
     const key = keyOfRow(table, columns, row, target)
     if (format === 'raw') {
       const raw = (row as Record<symbol, RawValue>)[rawValue]!
-      return { key, args: [String(ttl ?? Math.max(raw.pttl, 0)), raw.dump], nulls: [] }
+      return { key, args: [String(ttl ?? copiedTtl(raw)), raw.dump], nulls: [] }
     }
     if (format === 'json') {
       const object: Record<string, unknown> = {}

@@ -131,6 +131,8 @@ export interface RawValue {
   readonly dump: Buffer
   /** Milliseconds the key has left; -1 when it does not expire. */
   readonly pttl: number
+  /** When (Date.now()) the read that measured `pttl` was sent: a restore takes the time since off. */
+  readonly readAt: number
   readonly type: string
 }
 
@@ -147,13 +149,14 @@ export function keyRow(table: RedisTable, key: string): Row {
 
 /** Rows of key columns carrying each key's DUMP and PTTL; keys gone meanwhile are left out. */
 export async function readRaw(redis: Redis, table: RedisTable, keys: readonly string[]): Promise<Row[]> {
+  const readAt = Date.now()
   const fetched = await fetchKeys(redis, keys, true)
   const rows: Row[] = []
   fetched.forEach(({ type, value, pttl }, i) => {
     const key = keys[i]!
     if (!checkType(table, key, type) || value === null) return
     const row = keyRow(table, key)
-    Object.defineProperty(row, rawValue, { value: { dump: value as Buffer, pttl, type } satisfies RawValue, enumerable: false })
+    Object.defineProperty(row, rawValue, { value: { dump: value as Buffer, pttl, readAt, type } satisfies RawValue, enumerable: false })
     rows.push(row)
   })
   return rows
