@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from '../src/endpoint.js'
 import { classifyRedisError, countKeys, RedisConnection, scanKeys } from '../src/engines/redis/redis-connection.js'
+import { KeySet } from '../src/engines/redis/redis-keyset.js'
 import { keyPattern } from '../src/engines/redis/redis-pattern.js'
 import { keyRow, readRaw, readRows } from '../src/engines/redis/redis-read.js'
 import type { RedisTable } from '../src/engines/redis/redis-schema.js'
@@ -82,15 +83,11 @@ export class RedisSource implements Source {
     const keysOnly = spec.columns?.every((c) => table.pattern.columns.includes(c)) === true
     const fetch = (keys: string[]): Promise<Row[]> =>
       keysOnly ? Promise.resolve(keys.map((k) => keyRow(table, k))) : spec.passthrough ? readRaw(redis, table, keys) : readRows(redis, table, keys)
-    const seen = new Set<string>()
+    const seen = new KeySet()
     let pending: string[] = []
     let scans = 0
     for await (const { keys, cursor } of scanKeys(redis, table.pattern, after?.cursor ?? '0', Math.max(spec.pageSize, 100))) {
-      for (const key of keys) {
-        if (seen.has(key)) continue
-        seen.add(key)
-        pending.push(key)
-      }
+      for (const key of keys) if (seen.add(key)) pending.push(key)
       if (cursor !== '0' && pending.length < spec.pageSize && ++scans < maxScansPerPage) continue
       const rows = pending.length ? await fetch(pending) : []
       yield { rows, position: cursor === '0' ? { end: true } : { cursor } }

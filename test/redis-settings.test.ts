@@ -1,6 +1,8 @@
-// Redis key patterns and settings, checked before any connection opens (no server needed).
+// Redis key patterns and settings, checked before any connection opens, and the set of keys a SCAN
+// has handed over (no server needed).
 import test from 'ava'
 import { resolveSettings } from '../src/config.js'
+import { KeySet } from '../src/engines/redis/redis-keyset.js'
 import { keyPattern } from '../src/engines/redis/redis-pattern.js'
 import { redisSettings } from '../src/engines/redis/redis-settings.js'
 import { redisCommand } from '../sinks/redis/redis-command.js'
@@ -71,4 +73,14 @@ test('a step command line splits as redis-cli splits it', (t) => {
   t.deepEqual(redisCommand('SET k "line\\nnext \\"q\\""'), ['SET', 'k', 'line\nnext "q"'])
   t.throws(() => redisCommand('SET "open'), { message: /not a Redis command line/ })
   t.throws(() => redisCommand('  '), { message: /not a Redis command line/ })
+})
+
+test('the key set drops a key seen before, byte for byte, through its growth', (t) => {
+  const keys = new KeySet()
+  const all = [...Array.from({ length: 50_000 }, (_, i) => `user:${i}`), '', 'é', 'e\u0301', '🚀', 'user:1\n', 'x'.repeat(70_000)]
+  t.is(all.filter((key) => keys.add(key)).length, all.length, 'every key the first time is new')
+  t.is(keys.size, all.length)
+  t.false(all.some((key) => keys.add(key)), 'every key a second time is a repeat')
+  t.true(keys.add('user:50000'))
+  t.is(keys.size, all.length + 1)
 })

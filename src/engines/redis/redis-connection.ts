@@ -2,6 +2,7 @@ import { Redis } from 'ioredis'
 import { ConfigError, ConnectionError, type FailureKind, messageOf, SinkWriteError } from '../../errors.js'
 import { type KeyPattern, keyPattern } from './redis-pattern.js'
 import { fetchKeys } from './redis-fetch.js'
+import { KeySet } from './redis-keyset.js'
 import { inferTable, isRecordKey, readRecord, type RedisTable, RedisValueError, type Sampled } from './redis-schema.js'
 import type { RedisSettings } from './redis-settings.js'
 import { isUtf8 } from './redis-values.js'
@@ -98,7 +99,7 @@ export async function* scanKeys(redis: Redis, pattern: KeyPattern, cursor: strin
 
 /** The keys a pattern matches, each counted once although SCAN may return a key twice. */
 export async function countKeys(redis: Redis, pattern: KeyPattern): Promise<number> {
-  const seen = new Set<string>()
+  const seen = new KeySet()
   for await (const { keys } of scanKeys(redis, pattern, '0', 1000)) for (const key of keys) seen.add(key)
   return seen.size
 }
