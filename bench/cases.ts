@@ -18,9 +18,10 @@ import {
   sqliteTargetFile,
 } from './config.js'
 import { myDdl, type SourceKind } from './generate.js'
+import { redisCases, redisSource, redisTarget } from './redis.js'
 
-export type Db = SourceKind
-export const dbLabel: Record<Db, string> = { postgres: 'PG', mysql: 'MySQL', sqlite: 'SQLite', mongodb: 'MongoDB' }
+export type Db = SourceKind | 'redis'
+export const dbLabel: Record<Db, string> = { postgres: 'PG', mysql: 'MySQL', sqlite: 'SQLite', mongodb: 'MongoDB', redis: 'Redis' }
 
 /** A source → target path. */
 export interface Path {
@@ -63,7 +64,9 @@ export const ferryPaths: Path[] = [
 
 const ferryTable = 'users_ferry'
 const url = (db: Db, rows: number, role: 'source' | 'target'): string =>
-  db === 'postgres'
+  db === 'redis'
+    ? role === 'source' ? redisSource(rows).url : redisTarget.url
+    : db === 'postgres'
     ? pgUrl()
     : db === 'mysql'
       ? myUrl()
@@ -107,8 +110,8 @@ export function ferryCase(path: Path, strategy: string, rows: number, chunkSize?
     env: {
       SOURCE_URL: url(path.from, rows, 'source'),
       TARGET_URL: url(path.to, rows, 'target'),
-      SOURCE_TABLE: sourceTable(rows),
-      TARGET_TABLE: ferryTable,
+      SOURCE_TABLE: path.from === 'redis' ? redisSource(rows).table : sourceTable(rows),
+      TARGET_TABLE: path.to === 'redis' ? redisTarget.table : ferryTable,
       STRATEGY: strategy,
       WORKERS: String(workers),
       // A collection is keyed on _id: the generated id.
@@ -123,7 +126,8 @@ export function ferryCase(path: Path, strategy: string, rows: number, chunkSize?
         for (const suffix of ['', '-wal', '-shm']) rmSync(`${sqliteTargetFile}${suffix}`, { force: true })
       },
     }),
-    rowsWritten: () => countIn(path.to, ferryTable),
+    ...(path.to === 'redis' && { prepare: redisTarget.prepare }),
+    rowsWritten: () => (path.to === 'redis' ? redisTarget.rowsWritten() : countIn(path.to, ferryTable)),
   }
 }
 
@@ -204,10 +208,13 @@ export function referenceCases(rows: number): Case[] {
 /** Every case of the main table, references first within each path. */
 export function allCases(rows: number): Case[] {
   const refs = referenceCases(rows)
-  return ferryPaths.flatMap((path) => [
-    ...refs.filter((r) => r.path.from === path.from && r.path.to === path.to),
-    ...strategies.map((s) => ferryCase(path, s, rows)),
-  ])
+  return [
+    ...ferryPaths.flatMap((path) => [
+      ...refs.filter((r) => r.path.from === path.from && r.path.to === path.to),
+      ...strategies.map((s) => ferryCase(path, s, rows)),
+    ]),
+    ...redisCases(rows, (from, strategy) => ferryCase({ from, to: 'redis' }, strategy, rows)),
+  ]
 }
 
 /**

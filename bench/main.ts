@@ -9,13 +9,14 @@ import { checkpointCosts, checkpointTable, checkpointTarget } from './checkpoint
 import { mariadb, mongoUrl, outDir, psql, run } from './config.js'
 import { ensureSources, type SourceKind } from './generate.js'
 import { measure, median } from './measure.js'
+import { ensureRedis, redisUp, redisVersion } from './redis.js'
 import { type CaseResult, mainTable, memoryTable, targetLines, writeSection } from './report.js'
 
 const usage = `usage: npm run bench [-- options]
 
   --rows N            rows in the source table (default 1000000)
   --runs K            runs of each case; the median time is reported (default 3)
-  --only a,b          only the cases whose id contains one of these (e.g. pg-pg, ferry:sqlite, ref:)
+  --only a,b          only the cases whose id contains one of these (e.g. pg-pg, ferry:sqlite, ref:, redis)
   --memory            only the memory check (streaming and chunked at each --memory-sizes)
   --no-memory         skip the memory check
   --memory-sizes a,b  row counts of the memory check (default 1000000,5000000)
@@ -163,7 +164,7 @@ function versions(): string {
     `- machine: ${os.availableParallelism()} cores (${os.cpus()[0]?.model.trim()}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, ${os.type()} ${os.release()}`,
     `- date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     `- ferry: ${commit}${dirty ? ' + uncommitted changes' : ''}; node ${process.version}`,
-    `- PostgreSQL ${psql('SHOW server_version', 'postgres')}; MariaDB ${mariadb('SELECT VERSION()')}; ${first('pgloader', ['--version'])}; ${first('mysqldump', ['--version'])}`,
+    `- PostgreSQL ${psql('SHOW server_version', 'postgres')}; MariaDB ${mariadb('SELECT VERSION()')}; Redis ${redisUp() ? redisVersion() : 'not running'}; ${first('pgloader', ['--version'])}; ${first('mysqldump', ['--version'])}`,
   ].join('\n')
 }
 
@@ -215,13 +216,19 @@ async function main(): Promise<void> {
   const memoryCases = (n: number) =>
     memoryPaths.flatMap((p) => ['streaming', 'chunked'].map((s) => ferryCase(p, s, n))).filter(selected)
   const doMemory = values.memory || !values['no-memory']
-  const sources = new Map<number, Set<SourceKind>>()
+  const sources = new Map<number, Set<Db>>()
   const need = (n: number, list: Case[]) => {
     for (const c of list) sources.set(n, new Set([...(sources.get(n) ?? []), c.path.from]))
   }
   need(rows, cases)
   if (doMemory) for (const n of memorySizes) need(n, memoryCases(n))
-  for (const [n, kinds] of sources) await ensureSources(n, [...kinds])
+  const withRedis = cases.some((c) => c.path.from === 'redis' || c.path.to === 'redis')
+  if (withRedis && !redisUp()) {
+    console.error('bench: Redis does not answer on 127.0.0.1:6379; start it with `npm run servers`, or leave its cases out with --only')
+    process.exit(2)
+  }
+  for (const [n, kinds] of sources) await ensureSources(n, [...kinds].filter((k): k is SourceKind => k !== 'redis'))
+  if (withRedis) await ensureRedis(rows, sources.get(rows)?.has('redis') === true)
   console.log(`ferry engines registered: ${knownEngines.join(', ')}`)
 
   const startup = cases.length ? await startupCost() : undefined

@@ -4,6 +4,7 @@ import { allCases } from './cases.js'
 import { outDir } from './config.js'
 import { ensureSources } from './generate.js'
 import { measure } from './measure.js'
+import { ensureRedis } from './redis.js'
 
 /**
  * `node --import tsx bench/profile.ts <case id> [rows]`: runs one ferry case under
@@ -28,6 +29,7 @@ const areas: [string, RegExp][] = [
   ['pg-copy-streams', /node_modules\/pg-copy-streams\//],
   ['mysql2 driver', /node_modules\/(mysql2|iconv-lite|lru\.min|named-placeholders|denque)\//],
   ['better-sqlite3', /node_modules\/better-sqlite3\//],
+  ['ioredis driver', /node_modules\/(ioredis|@ioredis|redis-errors|redis-parser|cluster-key-slot|denque|standard-as-callback)\//],
   ['p-retry / pino', /node_modules\/(p-retry|pino|pino-pretty|sonic-boom|thread-stream)\//],
   ['tsx / esbuild (start-up)', /node_modules\/(tsx|esbuild|get-tsconfig)\//],
   ['ferry sources/', /\/sources\//],
@@ -88,7 +90,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error(`usage: bench/profile.ts <ferry case id> [rows]; ids: ${allCases(rows).filter((x) => !x.reference).map((x) => x.id).join(', ')}`)
     process.exit(2)
   }
-  await ensureSources(rows, [c.path.from])
+  if (c.path.from === 'redis' || c.path.to === 'redis') await ensureRedis(rows, c.path.from === 'redis')
+  if (c.path.from !== 'redis') await ensureSources(rows, [c.path.from])
   const dir = resolve(outDir, 'profiles', c.id.replaceAll(':', '_'))
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })

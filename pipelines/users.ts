@@ -11,16 +11,19 @@ interface User {
 }
 
 const migratedAt = new Date().toISOString()
+const target = process.env.TARGET_URL ?? 'sqlite:data/target.db'
 
 /**
  * The legacy `users` table into the new shape. Runs on an embedded SQLite demo by default;
- * SOURCE_URL and TARGET_URL point it at real databases (e.g. postgres://…, mysql://…).
+ * SOURCE_URL and TARGET_URL point it at real databases (e.g. postgres://…, mysql://…). A Redis
+ * target gets one hash per user at `user:{user_id}`; `npm run pipeline users-back` reads them back.
  */
 export default definePipeline<LegacyUser, User>({
   source: process.env.SOURCE_URL ?? ensureLegacyUsers('data/legacy.db'),
-  target: process.env.TARGET_URL ?? 'sqlite:data/target.db',
+  target,
   sourceTable: 'users',
-  targetTable: 'users',
+  // In Redis a table is a key pattern; its {column} is the target key.
+  targetTable: /^rediss?:/.test(target) ? 'user:{user_id}' : 'users',
   primaryKey: 'id',
   targetKey: 'user_id',
   strategy: 'chunked',

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { z } from 'zod'
 import { ConfigError } from './errors.js'
-import { engineOf, knownEngines } from './engines/registry.js'
+import { checkEndpoint, engineOf, knownEngines } from './engines/registry.js'
 import { redact } from './redact.js'
 import type { Sink, WriteMode } from './sink.js'
 import type { ConnectionOptions, Endpoint } from './endpoint.js'
@@ -215,6 +215,13 @@ export function resolveSettings(
     )
   }
   const targetTable = s.targetTable ?? s.sourceTable
+  try {
+    checkEndpoint(s.source as Endpoint<Source>, 'source', s.sourceTable, s.where)
+    checkEndpoint(s.target as Endpoint<Sink>, 'target', targetTable, s.targetWhere)
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    throw new ConfigError(`pipeline \`${name}\`${options.where ? ` ${options.where}` : ''}: ${err.message}`, { cause: err })
+  }
   const settings = {
     ...s,
     name,

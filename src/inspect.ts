@@ -45,6 +45,7 @@ export async function inspect(s: ResolvedSettings, source: Source, sink: Sink): 
   const target = existing && s.writeMode !== 'recreate' && !sink.documents ? existing : inferred
   checkColumns(target, sample.flatMap((p) => (p.target ? [p.target] : [])))
   checkGeometry(inferred, target, target === inferred, sink)
+  sink.checkTarget?.(target)
   if (target === existing) checkTargetKey(s, keys, existing)
   return {
     source: sourceSchema,

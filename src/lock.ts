@@ -1,6 +1,6 @@
-import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { link, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
-import { dirname } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { CheckpointWriteError, FerryError, messageOf } from './errors.js'
 
 /** Another run holds the lock of this pipeline's table. Refused before anything moved: exit 2. */
@@ -29,6 +29,7 @@ export async function takeLock(file: string, holder: Omit<LockHolder, 'pid' | 'h
   const temp = `${file}.${process.pid}.tmp`
   try {
     await mkdir(dirname(file), { recursive: true })
+    await removeDeadTemps(file)
     await writeFile(temp, JSON.stringify(mine))
   } catch (err) {
     throw new CheckpointWriteError(`cannot write \`${temp}\`: ${messageOf(err)}`, { cause: err })
@@ -52,6 +53,15 @@ export async function takeLock(file: string, holder: Omit<LockHolder, 'pid' | 'h
     }
   } finally {
     await rm(temp, { force: true })
+  }
+}
+
+/** Files of lock takers killed before they removed theirs: `<lock>.<pid>.tmp`, `<lock>.stale-<pid>`. */
+async function removeDeadTemps(file: string): Promise<void> {
+  const left = new RegExp(`^${basename(file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(?:(\\d+)\\.tmp|stale-(\\d+))$`)
+  for (const name of await readdir(dirname(file))) {
+    const pid = Number(left.exec(name)?.slice(1).find(Boolean))
+    if (Number.isInteger(pid) && pid > 0 && !alive(pid)) await rm(join(dirname(file), name), { force: true })
   }
 }
 

@@ -61,6 +61,7 @@ export async function runPartition(
     after: checkpoint.position(index),
     pageSize: s.batchSize,
     verifyUnique: ctx.keys.origin === 'asserted',
+    passthrough: s.transform === undefined && conn.source.engine === conn.sink.engine,
   }, AbortSignal.any([reading.signal, stop.signal]))
   if (ctx.keys.checkWhileReading) pages = checkedPages(pages, s.sourceTable, ctx.keys)
   // A Readable, not the bare generator: it reads the next page while the sink writes this one.
@@ -73,8 +74,10 @@ export async function runPartition(
     destroy(err, callback)
   }
   const inFlight = new InFlight()
+  // A source that may repeat rows after a resume has its resumed partition upserted to the end.
+  const repeats = conn.source.resumeRepeats === true && checkpoint.position(index) !== undefined
   try {
-    await runStages(ctx, conn, index, worker, readable, stop.signal, inFlight)
+    await runStages(ctx, conn, index, worker, readable, stop.signal, inFlight, repeats)
   } catch (err) {
     // No retry may start once a stage failed, and the write in flight ends before the caller
     // closes its connection: otherwise it would be retried on a reopened one after the run ended.
@@ -112,6 +115,7 @@ async function runStages(
   readable: AsyncIterable<Page>,
   signal: AbortSignal,
   inFlight: InFlight,
+  repeats: boolean,
 ): Promise<void> {
   const s = ctx.settings
   const checkpoint = ctx.checkpoint
@@ -132,7 +136,7 @@ async function runStages(
       worker,
       events: ctx.events,
       lease: {
-        replaying: () => checkpoint.replaying(index),
+        replaying: () => repeats || checkpoint.replaying(index),
         beforeCommit: (rows) => checkpoint.beforeCommit(index, rows),
       },
       signal,

@@ -124,6 +124,11 @@ export interface Sink {
    * find it built already.
    */
   createIndex?(index: IndexDefinition): Promise<void>
+  /**
+   * Refuses, before anything is written, a target the engine cannot write as planned (Redis: the
+   * key pattern's placeholders must be the target key's columns). Optional; dry runs call it too.
+   */
+  checkTarget?(target: TableSchema): void
   /** The engine's type for a column, as `prepare` would create it (shown by dry runs). */
   nativeType?(column: ColumnInfo): string
   /**

@@ -29,6 +29,11 @@ export interface ReadSpec extends TableRead {
    * share a key (a keyset read overlaps its pages by one row), so that the reader sees them.
    */
   readonly verifyUnique?: boolean
+  /**
+   * The rows go unchanged (no transform) to a sink of the same engine: the source may attach its
+   * own encoding of each row, which that sink writes as it is (Redis: DUMP, restored by RESTORE).
+   */
+  readonly passthrough?: boolean
 }
 
 /** Rows in key order, and the position just after the last of them. */
@@ -45,6 +50,12 @@ export interface Page {
 export interface Source {
   /** The engine, as the registry names it: `sqlite`, `postgres`, `mysql`. */
   readonly engine: string
+  /**
+   * A read resumed from a position may hand over again rows that the stopped read had already
+   * handed over (Redis: SCAN returns a key twice when the keyspace is resized in between). The
+   * core then writes a resumed partition with upserts to its end, not only over its lease.
+   */
+  readonly resumeRepeats?: boolean
   open(): Promise<void>
   /** Columns, types, primary and unique keys. Throws `MissingTableError`. */
   describe(table: string): Promise<TableSchema>

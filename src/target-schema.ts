@@ -27,7 +27,8 @@ export function inferTargetSchema(
     }
     return { table, columns, primaryKey: keys.target, uniqueKeys: [keys.target] }
   }
-  if (!settings.transform) return keyed(source.columns)
+  // Untransformed rows keep the way the source stores them (a same-engine copy passes them through).
+  if (!settings.transform) return { ...keyed(source.columns), ...(source.storage !== undefined && { storage: source.storage }) }
   const pairs = sample.filter((p): p is { source: Row; target: Row } => p.target != null)
   if (pairs.length === 0) {
     throw new ConfigError(

@@ -66,4 +66,9 @@ export interface TableSchema {
    * each unique constraint or full (not partial, not expression) unique index.
    */
   readonly uniqueKeys: readonly (readonly string[])[]
+  /**
+   * How the engine stores the rows, for an engine with several ways (Redis: `hash`, `json`,
+   * `string`, `list`, `set`, `zset`). Carried to the target of a copy without a transform.
+   */
+  readonly storage?: string
 }

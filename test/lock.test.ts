@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import test from 'ava'
+import { takeLock } from '../src/lock.js'
 import { runPipeline } from '../src/run.js'
 import { itemsDb, query, range, tempDir, testSettings } from './helpers.js'
 import { runChild } from './kill-helpers.js'
@@ -64,3 +65,15 @@ if (withPostgres) {
     }
   })
 }
+
+test('the files a killed lock taker leaves (its temp file, a stale lock moved aside) are removed by the next one', async (t) => {
+  const dir = tempDir()
+  const file = join(dir, 'p.lock')
+  const dead = 2 ** 22 + 17 // above Linux's default pid_max: no such process
+  writeFileSync(`${file}.${dead}.tmp`, '{}')
+  writeFileSync(`${file}.stale-${dead}`, '{}')
+  const release = await takeLock(file, { pipeline: 'p', table: 't' })
+  t.deepEqual(readdirSync(dir), ['p.lock'])
+  await release()
+  t.deepEqual(readdirSync(dir), [])
+})

@@ -36,14 +36,14 @@ if (await requireServers('mongodb')) {
     t.is(there.code, 0, there.stdout + there.stderr)
     t.regex(there.stdout + there.stderr, /validation \(checksum\): source 5000, expected 5000, target 5000: passed/)
 
-    const dry = await runCli(dir, ['users-from-mongodb', '--dry-run'], env({ SOURCE_URL: scratch.url, TARGET_URL: `sqlite:${join(dir, 'back.db')}` }))
+    const dry = await runCli(dir, ['users-back', '--dry-run'], env({ SOURCE_URL: scratch.url, TARGET_URL: `sqlite:${join(dir, 'back.db')}` }))
     t.is(dry.code, 0, dry.stderr)
     t.regex(dry.stdout + dry.stderr, /key: _id \(primary key\) → user_id/)
     t.regex(dry.stdout + dry.stderr, /user_id\s+long → INTEGER/)
     t.regex(dry.stdout + dry.stderr, /registration_date\s+date → TIMESTAMPTZ/)
     t.false(existsSync(join(dir, 'back.db')), 'the dry run wrote nothing')
 
-    const back = await runCli(dir, ['users-from-mongodb'], env({ SOURCE_URL: scratch.url, TARGET_URL: `sqlite:${join(dir, 'back.db')}` }))
+    const back = await runCli(dir, ['users-back'], env({ SOURCE_URL: scratch.url, TARGET_URL: `sqlite:${join(dir, 'back.db')}` }))
     t.is(back.code, 0, back.stdout + back.stderr)
     t.regex(back.stdout + back.stderr, /validation \(checksum\): source 5000, expected 5000, target 5000: passed/)
     const [user] = legacyUsers(1)

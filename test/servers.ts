@@ -1,15 +1,20 @@
 import test from 'ava'
 import { MongoClient } from 'mongodb'
+import { Redis } from 'ioredis'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { messageOf } from '../src/errors.js'
 import { redactUrl } from '../src/redact.js'
 
-/** Server URLs for the tests: PG_URL / MYSQL_URL / MONGO_URL, else the servers `npm run servers` starts. */
+/**
+ * Server URLs for the tests: PG_URL / MYSQL_URL / MONGO_URL / REDIS_URL, else the servers `npm run
+ * servers` starts. Redis tests use database 12 (and 13 as a second one), with key prefixes of their own.
+ */
 export const servers = {
   postgres: process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/ferry_test',
   mysql: process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/ferry_test',
   mongodb: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017/ferry_test',
+  redis: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/12',
 } as const
 
 export type ServerName = keyof typeof servers
@@ -20,6 +25,15 @@ async function ping(name: ServerName): Promise<void> {
     client.on('error', () => {})
     await client.connect()
     await client.end()
+  } else if (name === 'redis') {
+    const client = new Redis(servers.redis, { lazyConnect: true, connectTimeout: 3000, retryStrategy: () => null, maxRetriesPerRequest: 0 })
+    client.on('error', () => {})
+    try {
+      await client.connect()
+      await client.ping()
+    } finally {
+      client.disconnect()
+    }
   } else if (name === 'mysql') {
     const conn = await mysql.createConnection({ uri: servers.mysql, connectTimeout: 3000 })
     await conn.end()
@@ -180,4 +194,30 @@ export function externalServer(name: keyof typeof externalServers): string | und
   const { variable, url } = externalServers[name]
   if (!url) test.skip(`${name}: ${variable} not set; set it to a server's URL to run these tests`, () => {})
   return url || undefined
+}
+
+/** The test Redis server's URL with another database number (and URL parameters). */
+export function redisUrl(db: number, params = ''): string {
+  const url = new URL(servers.redis)
+  url.pathname = `/${db}`
+  return `${url.toString().replace(/\?.*$/, '')}${params}`
+}
+
+/** A client on a test Redis database; the caller quits it. */
+export function redisClient(url = servers.redis): Redis {
+  return new Redis(url, { maxRetriesPerRequest: 1 })
+}
+
+/** Deletes the keys and the schema records of a prefix (a plain word, no glob characters) in a test Redis database. */
+export async function dropRedisKeys(url: string, prefix: string): Promise<void> {
+  const client = redisClient(url)
+  try {
+    for (const match of [`${prefix}*`, `ferry:schema:${prefix}*`]) {
+      for await (const keys of client.scanStream({ match, count: 1000 }) as AsyncIterable<string[]>) {
+        if (keys.length) await client.unlink(...keys)
+      }
+    }
+  } finally {
+    client.disconnect()
+  }
 }

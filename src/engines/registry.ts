@@ -2,9 +2,16 @@ import type { ConnectionOptions, Endpoint } from '../endpoint.js'
 import { ConfigError, ConnectionError, messageOf } from '../errors.js'
 import { redactUrl } from '../redact.js'
 import type { Sink, SinkOptions } from '../sink.js'
-import type { Source } from '../source.js'
+import type { Filter, Source } from '../source.js'
+import { checkRedisSettings } from './redis/redis-settings.js'
 
 type Connection = string | ConnectionOptions
+
+/**
+ * Checks what a pipeline gives an engine before any connection opens (its own URL settings, a
+ * table name that must have a form of its own, a filter it does not take); throws `ConfigError`.
+ */
+type SettingsCheck = (connection: Connection, role: 'source' | 'target', table: string, filter: Filter | undefined) => void
 
 /**
  * The engines ferry knows: the URL schemes that name each, and where its source and sink are.
@@ -14,6 +21,8 @@ const engines: Record<string, {
   readonly schemes: readonly string[]
   readonly source: () => Promise<{ createSource(connection: Connection): Source }>
   readonly sink: () => Promise<{ createSink(connection: Connection, options?: SinkOptions): Sink }>
+  /** Driver-free, so not loaded lazily. */
+  readonly check?: SettingsCheck
 }> = {
   sqlite: {
     schemes: ['sqlite'],
@@ -29,6 +38,12 @@ const engines: Record<string, {
     schemes: ['mysql', 'mariadb'],
     source: () => import('../../sources/mysql.js'),
     sink: () => import('../../sinks/mysql/mysql-sink.js'),
+  },
+  redis: {
+    schemes: ['redis', 'rediss'],
+    source: () => import('../../sources/redis.js'),
+    sink: () => import('../../sinks/redis/redis-sink.js'),
+    check: checkRedisSettings,
   },
   mongodb: {
     schemes: ['mongodb', 'mongodb+srv'],
@@ -63,6 +78,12 @@ function entry(connection: Connection) {
     throw new ConfigError(`unknown database in \`${describeEndpoint(connection)}\`; known: ${knownEngines.join(', ')}`)
   }
   return found
+}
+
+/** Runs the engine's own check of a table's settings; factories are not checked. */
+export function checkEndpoint(endpoint: Endpoint<unknown>, role: 'source' | 'target', table: string, filter: Filter | undefined): void {
+  if (typeof endpoint === 'function') return
+  entry(endpoint as Connection).check?.(endpoint as Connection, role, table, filter)
 }
 
 /** Creates and opens a source; an unreachable database becomes a `ConnectionError` naming it. */
