@@ -202,10 +202,13 @@ start() {
     *) die "FERRETDB_HANDLER must be sqlite or postgresql" ;;
   esac
   nohup setsid "$BIN" "${args[@]}" </dev/null >"$LOG" 2>&1 &
-  echo $! >"$PIDFILE"
+  local pid=$!
+  echo "$pid" >"$PIDFILE"
   local deadline=$((SECONDS + 30))
+  # Liveness by pid alone here: until the forked shell has exec'd, its cmdline
+  # is this script's, not $BIN, and pid_alive would call a starting server dead.
   until port_open; do
-    if ! pid_alive || ((SECONDS >= deadline)); then
+    if ! kill -0 "$pid" 2>/dev/null || ((SECONDS >= deadline)); then
       tail -n 20 "$LOG" >&2
       die "FerretDB did not start (log: $LOG)"
     fi
