@@ -63,7 +63,8 @@ export function readExpression(engine: SqlEngine, sql: string): Token[] {
       continue
     }
     const quoted = /^(?:"((?:[^"]|"")*)"|`((?:[^`]|``)*)`|\[([^\]]*)\])/.exec(rest())
-    if (quoted) {
+    // [name] is SQLite's (and SQL Server's) quoting; PostgreSQL's brackets hold array items.
+    if (quoted && !(quoted[3] !== undefined && engine !== 'sqlite')) {
       const v = quoted[1] !== undefined ? quoted[1].replaceAll('""', '"') : quoted[2] !== undefined ? quoted[2].replaceAll('``', '`') : quoted[3]!
       if (quoted[0].startsWith('"') && engine === 'mysql') throw new UntranslatableError(`a double-quoted string ${quoted[0]}`)
       tokens.push({ t: 'id', v })
@@ -76,10 +77,11 @@ export function readExpression(engine: SqlEngine, sql: string): Token[] {
       i += num[0].length
       continue
     }
-    const cast = /^::\s*([a-z][a-z0-9_ ]*?(?:\(\d+(?:,\s*\d+)?\))?(?:\[\])?)(?=$|[\s),=<>!+*/%|-])/i.exec(rest())
+    const cast = /^::\s*((?:character varying|double precision|(?:timestamp|time)(?:\(\d+\))? with(?:out)? time zone|bit varying|"[^"]+"|[a-z_][a-z0-9_.]*)(?:\(\d+(?:,\s*\d+)?\))?(?:\[\])?)/i.exec(rest())
     if (cast && engine === 'postgres') {
       const type = cast[1]!.trim().toLowerCase().replace(/\s+/g, ' ').replace(/,\s+/, ',')
-      if (!harmlessCasts.test(type)) throw new UntranslatableError(`a cast to ${type}`)
+      // A string cast to any type is a literal of it (`'active'::employee_status`, an enum's label).
+      if (!harmlessCasts.test(type) && tokens.at(-1)?.t !== 'str') throw new UntranslatableError(`a cast to ${type}`)
       i += cast[0].length
       continue
     }
@@ -205,7 +207,9 @@ export function writeExpression(tokens: readonly Token[], engine: SqlEngine | 'c
         parts.push(stringLiteral(engine, tok.v))
         break
       case 'num':
-        parts.push(options.boolean && (tok.v === '0' || tok.v === '1') ? (tok.v === '1' ? 'TRUE' : 'FALSE') : tok.v)
+        if (options.boolean && (tok.v === '0' || tok.v === '1')) parts.push(tok.v === '1' ? 'TRUE' : 'FALSE')
+        // `0.00` and `0` are one default, as engines print it.
+        else parts.push(engine === 'canonical' && /^\d+\.\d*$/.test(tok.v) ? tok.v.replace(/\.?0+$/, '') || '0' : tok.v)
         break
       case 'id':
         parts.push(quoteId[engine](options.rename ? options.rename(tok.v) : tok.v))
