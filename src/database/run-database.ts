@@ -5,6 +5,7 @@ import type { ResolvedSettings } from '../config.js'
 import { createDatabaseIfMissing } from '../engines/create-database.js'
 import { describeEndpoint, openSink, openSource } from '../engines/registry.js'
 import { CheckpointError, ConfigError } from '../errors.js'
+import { faultPoint } from '../faults.js'
 import { lockFileOf, takeLock } from '../lock.js'
 import type { Logger } from '../log.js'
 import type { TableResult } from '../outcome.js'
@@ -165,6 +166,7 @@ export class DatabaseRun {
     if (result.status !== 'SUCCESS' && result.status !== 'SUCCESS_WITH_REJECTS') return
     const { migrated, failed, skipped, filtered, total, elapsedSeconds } = result.stats
     await this.#save(t.sourceTable, { ...this.#state.tables[t.sourceTable]!, state: 'done', counts: { migrated, failed, skipped, filtered, total, elapsedSeconds } })
+    faultPoint('database-table-done')
   }
 
   async #save(table: string, at: DatabaseState['tables'][string]): Promise<void> {
