@@ -263,9 +263,22 @@ export function canonicalExpression(engine: SqlEngine, sql: string, options: Ren
   try {
     // Engines parenthesize as they like (PostgreSQL wraps every comparison): compared without them.
     const tokens = readExpression(engine, sql).filter((t) => !(t.t === 'op' && (t.v === '(' || t.v === ')')))
-    return writeExpression(tokens, 'canonical', options)
+    return writeExpression(withoutBetween(tokens), 'canonical', options)
   } catch (err) {
     if (err instanceof UntranslatableError) return sql
     throw err
   }
+}
+
+/** `c BETWEEN a AND b` as `c >= a AND c <= b`, which PostgreSQL prints it as. */
+function withoutBetween(tokens: Token[]): Token[] {
+  const out: Token[] = []
+  for (let i = 0; i < tokens.length; i++) {
+    const [c, between, a, and, b] = tokens.slice(i, i + 5)
+    if (c?.t === 'id' && between?.t === 'kw' && between.v === 'BETWEEN' && and?.v === 'AND' && a && b) {
+      out.push(c, { t: 'op', v: '>=' }, a, and, c, { t: 'op', v: '<=' }, b)
+      i += 4
+    } else out.push(tokens[i]!)
+  }
+  return out
 }
