@@ -52,3 +52,20 @@ for (const from of engines) {
     })
   }
 }
+
+for (const to of engines.filter((e) => e !== 'sqlite')) {
+  test(`a second copy into the existing ${to} target (truncate) drops its foreign keys among the tables for the load and adds them back`, async (t) => {
+    const dir = tempDir()
+    const source = await testDb('sqlite', dir, 'again_src')
+    const target = await testDb(to, dir, `again_${to}`)
+    await source.sql(...fixtureSql('sqlite'))
+    const settings = (writeMode: 'upsert' | 'truncate') =>
+      resolvePipeline('again', { source: source.url, target: target.url, tables: 'all', writeMode, checkpointDir: `${dir}/checkpoints`, logDir: `${dir}/logs`, reportDir: `${dir}/reports`, progressInterval: 60_000 })
+    t.is((await runPipeline(settings('upsert'))).status, 'SUCCESS')
+    const again = await runPipeline(settings('truncate'))
+    t.is(again.status, 'SUCCESS', again.error?.message)
+    const want = shapeOf(await catalogOf(source.url))
+    t.deepEqual(comparableTarget(want, shapeOf(await catalogOf(target.url)), to === 'mysql'), want)
+    t.is(Number((await target.sql('SELECT COUNT(*) AS n FROM order_line'))[0]!.n), 600)
+  })
+}
