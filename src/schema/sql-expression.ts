@@ -227,7 +227,12 @@ export function writeExpression(tokens: readonly Token[], engine: SqlEngine | 'c
         parts.push(tok.v)
     }
   }
-  return parts.join(' ').replaceAll('( ', '(').replaceAll(' )', ')').replaceAll(' ,', ',')
+  return parts
+    .join(' ')
+    .replaceAll('( ', '(')
+    .replaceAll(' )', ')')
+    .replaceAll(' ,', ',')
+    .replace(/\b(LOWER|UPPER|ABS|TRIM|COALESCE|LENGTH|CHAR_LENGTH) \(/g, '$1(')
 }
 
 /** The column names an expression uses. */
