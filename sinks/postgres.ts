@@ -22,6 +22,7 @@ import { faultPoint } from '../src/faults.js'
 import type { IndexDefinition, PreparePlan, Sink, SinkOptions, WriteKind, WriteTarget } from '../src/sink.js'
 import type { ColumnInfo, KeyTuple, Row, TableSchema } from '../src/types.js'
 import { checkRows, jsonText } from '../src/values.js'
+import { createEnumTypes, pgColumnType, pgExtras, PostgresSchemaWriter } from './postgres-schema.js'
 
 export function createSink(connection: string | ConnectionOptions, options: SinkOptions = {}): PostgresSink {
   return new PostgresSink(pgConfig(connection, { readOnly: options.readOnly ?? false }))
@@ -40,9 +41,15 @@ export class PostgresSink implements Sink {
   /** Staging tables created in this session (they live until it ends). */
   readonly #stages = new Set<string>()
   #session?: pg.Client
+  /** Whole-database copies: the DDL run after the data. */
+  readonly schema: PostgresSchemaWriter
 
   constructor(config: pg.ClientConfig) {
     this.#connection = new PgConnection(config)
+    this.schema = new PostgresSchemaWriter(
+      async (sql, params = []) => (await (await this.#client()).query(sql, params as unknown[])).rows as Row[],
+      (table) => this.#connection.describe(table),
+    )
   }
 
   async open(): Promise<void> {
@@ -68,7 +75,10 @@ export class PostgresSink implements Sink {
     const table = quoteIdent(plan.table)
     await this.#transaction(client, async () => {
       if (plan.mode === 'recreate') await client.query(`DROP TABLE IF EXISTS ${table}`)
-      if (!(await describeTable(client, plan.table))) await client.query(createTableSql(pgSpelling, plan.table, plan.schema, pgType))
+      if (!(await describeTable(client, plan.table))) {
+        await createEnumTypes(async (sql, params = []) => (await client.query(sql, params as unknown[])).rows as Row[], plan.schema)
+        await client.query(createTableSql(pgSpelling, plan.table, plan.schema, (c) => pgColumnType(plan.table, c), '', pgExtras))
+      }
       else if (plan.mode === 'truncate') await client.query(`TRUNCATE ${table}`)
     }).catch((err: unknown) => this.#truncateError(plan.table, err))
     this.#stages.clear()

@@ -18,6 +18,7 @@ import type { FailureKind } from '../src/errors.js'
 import { faultPoint } from '../src/faults.js'
 import type { IndexDefinition, PreparePlan, Sink, SinkOptions, WriteKind, WriteTarget } from '../src/sink.js'
 import type { ColumnInfo, KeyTuple, Row, TableSchema } from '../src/types.js'
+import { SqliteSchemaWriter, sqliteColumnType, sqliteExtras } from './sqlite-schema.js'
 
 export function createSink(connection: string | ConnectionOptions, options: SinkOptions = {}): SqliteSink {
   return new SqliteSink(sqliteFilename(connection), options)
@@ -36,11 +37,14 @@ export class SqliteSink implements Sink {
   readonly #statements = new Map<string, Database.Statement>()
   readonly #durable: boolean
   #writable = false
+  /** Whole-database copies: the DDL run after the data. */
+  readonly schema: SqliteSchemaWriter
 
   constructor(filename: string, options: SinkOptions = {}) {
     const readOnly = options.readOnly === true && filename !== ':memory:'
-    this.#connection = new SqliteConnection(filename, { writable: !readOnly })
+    this.#connection = new SqliteConnection(filename, { writable: !readOnly, foreignKeys: options.foreignKeyChecks ?? true })
     this.#durable = options.durableCommits ?? false
+    this.schema = new SqliteSchemaWriter(() => this.#db, () => this.#connection.opened)
   }
 
   /**
@@ -72,7 +76,9 @@ export class SqliteSink implements Sink {
     const table = quoteIdent(plan.table)
     db.transaction(() => {
       if (plan.mode === 'recreate') db.exec(`DROP TABLE IF EXISTS ${table}`)
-      if (!describeTable(db, plan.table)) db.exec(createTableSql(sqliteSpelling, plan.table, plan.schema, declaredType))
+      if (!describeTable(db, plan.table)) {
+        db.exec(createTableSql(sqliteSpelling, plan.table, plan.schema, (c) => sqliteColumnType(c, plan.schema), '', sqliteExtras))
+      }
       else if (plan.mode === 'truncate') db.exec(`DELETE FROM ${table}`)
     })()
     this.#statements.clear()

@@ -8,7 +8,7 @@ import type { ConnectionOptions, Endpoint } from './endpoint.js'
 import type { Filter, Source } from './source.js'
 
 export type { ConnectionOptions, Endpoint }
-import type { Row } from './types.js'
+import type { Row, TableSchema } from './types.js'
 
 export const strategies = ['streaming', 'chunked', 'parallel'] as const
 export type StrategyName = (typeof strategies)[number]
@@ -86,9 +86,25 @@ export interface PipelineSettings<S extends object = Row, T extends object = S> 
   deferIndexes?: boolean
   /**
    * Several tables, run in order: a table name, or settings overriding the ones above for that
-   * table (`{ sourceTable: 'orders', where: … }`).
+   * table (`{ sourceTable: 'orders', where: … }`). `'all'`: the whole database, every table of the
+   * source (see `include`, `exclude`), in foreign-key order, with its keys, indexes, foreign keys,
+   * checks, defaults and identity columns.
    */
-  tables?: (string | TableSettings)[]
+  tables?: (string | TableSettings)[] | 'all'
+  /** With `tables: 'all'`: glob patterns (`film*`) of the source tables to copy; default every table. */
+  include?: string[]
+  /** With `tables: 'all'`: glob patterns of the source tables to leave out. */
+  exclude?: string[]
+  /** With `tables: 'all'`: settings of named tables, by source table (`{ orders: { where: … } }`). */
+  tableSettings?: Record<string, Partial<Omit<PipelineSettings<any, any>, 'tables' | 'sourceTable'>>>
+  /** With `tables: 'all'`: `lower` folds every name to lower case on the target (default `keep`). */
+  identifierCase?: 'keep' | 'lower'
+  /** With `tables: 'all'`: MySQL zero dates (`0000-00-00`) are refused rows (`refuse`, default) or NULL (`null`). */
+  zeroDates?: 'refuse' | 'null'
+  /** With `tables: 'all'`: MySQL tinyint(1) is a boolean where every value is 0/1, else a small integer (`auto`, default); or always `boolean` / `integer`. */
+  tinyint1?: 'auto' | 'boolean' | 'integer'
+  /** With `tables: 'all'`: geometry columns on a target without geometry types are refused (`refuse`, default) or copied as EWKT text (`text`). */
+  spatial?: 'refuse' | 'text'
 }
 
 /** One table of a multi-table pipeline: any setting, with `sourceTable` required. */
@@ -185,6 +201,10 @@ export type ResolvedSettings = Omit<
   readonly targetKey?: readonly string[]
   readonly where?: Filter
   readonly transform?: RowTransform
+  /** Whole-database copies: the table to create (the source's schema translated), instead of one inferred from the rows. */
+  readonly targetSchema?: TableSchema
+  /** Whole-database copies into SQLite: the target's own foreign-key checks are off during the load (see `SinkOptions`). */
+  readonly foreignKeyChecks?: boolean
 }
 
 /**

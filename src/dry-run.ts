@@ -60,7 +60,7 @@ export async function dryRun(pipeline: ResolvedPipeline, logger: Logger): Promis
   return plans
 }
 
-async function planTable(s: ResolvedSettings, source: Source, sink: Sink): Promise<TablePlan> {
+export async function planTable(s: ResolvedSettings, source: Source, sink: Sink): Promise<TablePlan> {
   const seen = await inspect(s, source, sink)
   const ranges = await strategyFor(s.strategy).plan(source, { table: s.sourceTable, key: seen.keys.source, filter: s.where }, s)
   const warnings: string[] = []
@@ -98,7 +98,7 @@ function targetAction(s: ResolvedSettings, exists: boolean): string {
   return { upsert: 'upsert into the existing table', insert: 'insert into the existing table', truncate: 'truncate, then insert', recreate: 'drop and create, then insert' }[s.writeMode]
 }
 
-function logPlan(logger: Logger, p: TablePlan): void {
+export function logPlan(logger: Logger, p: TablePlan, schema: readonly string[] = []): void {
   const width = Math.max(...p.columns.map((c) => c.name.length))
   logger.info(
     [
@@ -112,6 +112,7 @@ function logPlan(logger: Logger, p: TablePlan): void {
       `transform: ${p.sampleRows ? `ran on ${p.sampleRows} sample row(s)` : 'none'}`,
       'columns:',
       ...p.columns.map((c) => `  ${c.name.padEnd(width)}  ${c.sourceType} → ${c.targetType}`),
+      ...schema,
       ...p.warnings.map((w) => `warning: ${w}`),
     ].join('\n  '),
   )

@@ -40,7 +40,8 @@ export async function inspect(s: ResolvedSettings, source: Source, sink: Sink): 
   const keys = await resolveKeys(s, sourceSchema, source)
   const sample = await sampleRows(source, s, keys)
   const existing = await sink.describe(s.targetTable)
-  const inferred = inferTargetSchema(s, keys, sourceSchema, sample)
+  // A whole-database copy plans the table from the source's full schema.
+  const inferred = s.targetSchema ?? inferTargetSchema(s, keys, sourceSchema, sample)
   // A document store takes the rows as they are: its existing documents declare no columns.
   const target = existing && s.writeMode !== 'recreate' && !sink.documents ? existing : inferred
   checkColumns(target, sample.flatMap((p) => (p.target ? [p.target] : [])))

@@ -6,6 +6,7 @@ import type { Scrub } from './scrub.js'
 import type { TableResult, TableStatus } from './outcome.js'
 import type { MigrationStats } from './stats.js'
 import type { ValidationResult } from './validate.js'
+import type { DatabaseSummary } from './database/run-database.js'
 
 /** A run's status: its worst table's (see `TableStatus`), NOT_RUN aside. */
 export type RunStatus = Exclude<TableStatus, 'NOT_RUN'>
@@ -30,6 +31,8 @@ export interface Report {
     /** The files holding this table's refused rows, from this run and the runs it continues. */
     readonly rejectedRowsFiles?: readonly string[]
   }[]
+  /** A whole-database copy: the load order, the schema objects planned, and what was not copied, and why. */
+  readonly database?: DatabaseSummary
   readonly summary: {
     readonly status: RunStatus
     /** Percent of the source's rows handled (written, skipped or set aside). */
@@ -55,6 +58,7 @@ export function buildReport(input: {
   logFile: string
   rejectedRowsFile?: string | undefined
   resume?: string | undefined
+  database?: DatabaseSummary
 }): Report {
   const { stats } = input
   const done = stats.migrated + stats.failed + stats.skipped
@@ -76,6 +80,7 @@ export function buildReport(input: {
       ...(r.error && { error: r.error.message }),
       ...(r.rejectedRowsFiles && { rejectedRowsFiles: r.rejectedRowsFiles }),
     })),
+    ...(input.database && { database: input.database }),
     summary: {
       status: input.status,
       completion,

@@ -54,7 +54,7 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
     )
     if (!env.validateOnly) unlock = await takeLock(lockFileOf(s.checkpointFile), { pipeline: s.name, table: s.targetTable })
     const source = (opened.source = await openSource(s.source))
-    const sink = (opened.sink = await openSink(s.target, { durableCommits: s.checkpoints }))
+    const sink = (opened.sink = await openSink(s.target, { durableCommits: s.checkpoints, ...(s.foreignKeyChecks === false && { foreignKeyChecks: false }) }))
     if (!env.validateOnly && sink.lock && !(await sink.lock(s.targetTable))) {
       throw new LockedError(`target table \`${s.targetTable}\` in \`${describeEndpoint(s.target)}\` is locked by another run (another machine's, or another pipeline writing it); wait for it to end`)
     }

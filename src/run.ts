@@ -8,6 +8,7 @@ import { buildReport, type RunStatus, totals, writeReport } from './report.js'
 import type { ResolvedPipeline } from './resolve.js'
 import type { TableResult } from './outcome.js'
 import { runTable } from './run-table.js'
+import { DatabaseRun } from './database/run-database.js'
 import { InterruptedError } from './interrupt.js'
 import { Scrubber } from './scrub.js'
 import type { MigrationStats } from './stats.js'
@@ -55,11 +56,11 @@ export async function runPipeline(
   options: RunOptions = {},
 ): Promise<RunResult> {
   const pipeline: ResolvedPipeline = 'tables' in input ? input : { name: input.name, tables: [input] }
-  const first = pipeline.tables[0]!
+  const first = pipeline.tables[0] ?? pipeline.database!.template
   const started = Date.now()
   const runStamp = stamp(new Date(started))
   // Before any connection opens: whatever a driver says later, these never reach a file or the console.
-  const scrubber = Scrubber.for(pipeline.tables)
+  const scrubber = Scrubber.for(pipeline.database ? [pipeline.database.template] : pipeline.tables)
   const { logger, file: logFile } = createLogger({
     pipeline: pipeline.name,
     logDir: first.logDir,
@@ -73,22 +74,38 @@ export async function runPipeline(
   const env = { logger, rejected, progress, validateOnly: options.validateOnly ?? false, stop: options.stop ?? new AbortController().signal }
   const results: TableResult[] = []
   let error: Error | undefined
+  let whole: DatabaseRun | undefined
+  let tables = pipeline.tables
   try {
+    // A whole database: its tables are read from the source, and its schema is built around their loads.
+    if (pipeline.database) whole = await DatabaseRun.open(pipeline, logger, env.validateOnly)
+    tables = whole?.tables ?? tables
+    const load = whole && !env.validateOnly ? whole : undefined
     if (!env.validateOnly) await pipelineStep('before', pipeline, logger)
-    for (const table of pipeline.tables) {
+    for (const table of tables) {
+      if (load?.isDone(table)) {
+        results.push(load.doneResult(table))
+        continue
+      }
+      await load?.starting(table)
       const result = await runTable(table, env)
       results.push(result)
       if (result.status === 'FAILED' || result.status === 'INTERRUPTED') {
         error = result.error
         break
       }
+      await load?.finished(table, result)
     }
+    const loaded = results.every((r) => r.status === 'SUCCESS' || r.status === 'SUCCESS_WITH_REJECTS')
+    if (!error && load && loaded) await load.finish()
     if (!error && !env.validateOnly) await pipelineStep('after', pipeline, logger)
   } catch (err) {
     error = err instanceof Error ? err : new Error(String(err))
     logger.error(error.message)
+  } finally {
+    await whole?.close()
   }
-  for (const table of pipeline.tables.slice(results.length)) results.push(notRun(table))
+  for (const table of tables.slice(results.length)) results.push(notRun(table))
   for (const r of results) scrubber.error(r.error)
   scrubber.error(error)
   const interrupted = error instanceof InterruptedError
@@ -98,7 +115,7 @@ export async function runPipeline(
   const report = buildReport({
     pipeline: pipeline.name,
     mode: env.validateOnly ? 'validate-only' : 'load',
-    settings: pipeline.tables,
+    settings: tables.length ? tables : [first],
     results,
     stats,
     status,
@@ -106,6 +123,7 @@ export async function runPipeline(
     logFile,
     rejectedRowsFile: rejected.count > 0 ? rejected.file : undefined,
     resume,
+    ...(whole && { database: whole.summary() }),
   })
   const reportFile = join(first.reportDir, `${pipeline.name}-${runStamp}.json`)
   await writeReport(reportFile, report, scrubber.scrub)

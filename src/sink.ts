@@ -1,3 +1,4 @@
+import type { SchemaWriter } from './catalog.js'
 import type { FailureKind } from './errors.js'
 import type { ColumnInfo, KeyTuple, Row, TableSchema } from './types.js'
 
@@ -61,6 +62,12 @@ export interface SinkOptions {
    * nothing they run can change it. A SQLite file is then opened read-only, if it exists.
    */
   readonly readOnly?: boolean
+  /**
+   * False turns the target's own foreign-key checks off for the session, where the engine allows
+   * (SQLite): a whole-database copy loads tables whose keys reference each other in a cycle, then
+   * checks every foreign key itself.
+   */
+  readonly foreignKeyChecks?: boolean
 }
 
 /**
@@ -83,6 +90,8 @@ export interface Sink {
    * `describe` infers from existing documents only says that the table is there.
    */
   readonly documents?: boolean
+  /** The DDL of whole-database copies (`tables: 'all'`); an engine without it cannot take one. */
+  readonly schema?: SchemaWriter
   open(): Promise<void>
   /** Creates, truncates or recreates the target as the plan says; returns the table's schema. */
   prepare(plan: PreparePlan): Promise<TableSchema>

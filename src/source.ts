@@ -1,3 +1,4 @@
+import type { Catalog } from './catalog.js'
 import type { FailureKind } from './errors.js'
 import type { Json, Row, TableSchema } from './types.js'
 
@@ -57,6 +58,8 @@ export interface Source {
    */
   readonly resumeRepeats?: boolean
   open(): Promise<void>
+  /** Whole-database copies: every base table with its full schema, and what is not copied. */
+  catalog?(): Promise<Catalog>
   /** Columns, types, primary and unique keys. Throws `MissingTableError`. */
   describe(table: string): Promise<TableSchema>
   count(table: string, filter?: Filter): Promise<number>

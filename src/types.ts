@@ -54,6 +54,49 @@ export interface ColumnInfo {
   readonly scale?: number
   /** For geometry: the kind of geometry the column holds, and its declared SRID if it has one. */
   readonly geometry?: { readonly kind: GeometryKind; readonly srid?: number }
+  // The declaration beyond the type, read only by whole-database copies (`Catalog`); `describe`
+  // leaves these out, so a one-table pipeline creates columns as before.
+  /** The column's default, as SQL text of the schema's engine (`'active'`, `CURRENT_TIMESTAMP`). */
+  readonly default?: string
+  /** Values the database assigns (AUTO_INCREMENT, serial, identity, SQLite's INTEGER PRIMARY KEY). */
+  readonly identity?: boolean
+  /** MySQL's `ON UPDATE CURRENT_TIMESTAMP`, as SQL text; only MySQL has it. */
+  readonly onUpdate?: string
+  /** What the column is restricted to beyond its type: MySQL ENUM/SET members or YEAR, a PostgreSQL enum's labels. */
+  readonly domain?: ColumnDomain
+}
+
+/** `enum`: one of `values` (MySQL ENUM, PostgreSQL enum); `set`: a comma-separated subset of them (MySQL SET); `year`: MySQL YEAR (0, 1901-2155). */
+export type ColumnDomain =
+  | { readonly kind: 'enum' | 'set'; readonly values: readonly string[] }
+  | { readonly kind: 'year' }
+
+/** A secondary or unique index (never the primary key's) as whole-database copies carry it. */
+export interface IndexInfo {
+  readonly name: string
+  readonly columns: readonly { readonly name: string; readonly descending?: boolean; readonly length?: number }[]
+  readonly unique: boolean
+  /** MySQL's FULLTEXT and SPATIAL indexes: carried to MySQL only. */
+  readonly kind?: 'fulltext' | 'spatial'
+  /** Why ferry cannot carry it (an expression or partial index, another access method); it is then reported. */
+  readonly unsupported?: string
+}
+
+export type ReferentialAction = 'NO ACTION' | 'RESTRICT' | 'CASCADE' | 'SET NULL' | 'SET DEFAULT'
+
+export interface ForeignKeyInfo {
+  readonly name: string
+  readonly columns: readonly string[]
+  readonly table: string
+  readonly referencedColumns: readonly string[]
+  readonly onDelete: ReferentialAction
+  readonly onUpdate: ReferentialAction
+}
+
+/** A CHECK constraint: its condition as SQL text of the schema's engine. */
+export interface CheckInfo {
+  readonly name: string
+  readonly sql: string
 }
 
 export interface TableSchema {
@@ -71,4 +114,8 @@ export interface TableSchema {
    * `string`, `list`, `set`, `zset`). Carried to the target of a copy without a transform.
    */
   readonly storage?: string
+  /** Whole-database copies: secondary and unique indexes (not the primary key). */
+  readonly indexes?: readonly IndexInfo[]
+  readonly foreignKeys?: readonly ForeignKeyInfo[]
+  readonly checks?: readonly CheckInfo[]
 }

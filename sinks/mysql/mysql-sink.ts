@@ -11,6 +11,7 @@ import type { IndexDefinition, PreparePlan, Sink, SinkOptions, WriteKind, WriteT
 import type { ColumnInfo, KeyTuple, Row, TableSchema } from '../../src/types.js'
 import { checkRows } from '../../src/values.js'
 import { insertStatements, loadData } from './mysql-bulk.js'
+import { MysqlSchemaWriter } from './mysql-schema-writer.js'
 
 export function createSink(connection: string | ConnectionOptions, options: SinkOptions = {}): MysqlSink {
   return new MysqlSink(mysqlOptions(without(connection)), bulkMethod(connection), { readOnly: options.readOnly ?? false })
@@ -70,10 +71,17 @@ export class MysqlSink implements Sink {
   readonly holdsGeometry = true
   readonly #connection: MysqlConnection
   #method: MysqlBulkMethod
+  /** Whole-database copies: the DDL run after the data. */
+  readonly schema: MysqlSchemaWriter
 
   constructor(options: mysql.ConnectionOptions, method: MysqlBulkMethod = 'load', session: MysqlSessionOptions = {}) {
     this.#connection = new MysqlConnection(options, session)
     this.#method = method
+    this.schema = new MysqlSchemaWriter(
+      (sql, params = []) => this.#connection.query(sql, params),
+      (table) => this.#connection.describe(table),
+      () => this.#connection.mariadb ?? true,
+    )
   }
 
   open(): Promise<void> {

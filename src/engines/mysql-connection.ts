@@ -4,6 +4,8 @@ import type { ColumnInfo, Row, TableSchema } from '../types.js'
 import { connectMysql, isConnectionError, type MysqlSession, type MysqlSessionOptions, mysqlSpelling, plainValue } from './mysql.js'
 import { describeTable, rowDecoder, selectExpression } from './mysql-schema.js'
 import type { SqlConnection } from './sql/sql-source.js'
+import type { Catalog } from '../catalog.js'
+import { mysqlCatalog } from './mysql-catalog.js'
 
 /** How long the goodbye of a session is waited for. */
 const endTimeoutMs = 10_000
@@ -96,6 +98,11 @@ export class MysqlConnection implements SqlConnection {
   async describe(table: string): Promise<TableSchema | undefined> {
     const s = await this.session()
     return describeTable(s.conn, s.mariadb, table).catch((err: unknown) => this.#failed(err))
+  }
+
+  async catalog(): Promise<Catalog> {
+    const s = await this.session()
+    return mysqlCatalog((sql, params) => this.query(sql, params), (table) => this.describe(table), s.mariadb)
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@ import { ewkbFromMysql } from '../geometry.js'
 import type { ColumnInfo, GeometryKind, LogicalType, Row, TableSchema } from '../types.js'
 import { naiveTimestamp, narrowInteger, parseJsonText, rowDecoderWith, textLength, utcTimestamp } from '../values.js'
 import { mysqlSpelling } from './mysql.js'
-import { createTableSql as createTableWith } from './sql/ddl.js'
+import { checkClauses, type CreateExtras, createTableSql as createTableWith, defaultClause } from './sql/ddl.js'
 
 interface CatalogColumn {
   name: string
@@ -154,6 +154,9 @@ function logicalType(c: CatalogColumn): LogicalType {
  * even from a FLOAT: it holds every single-precision value exactly, and whatever a transform computes.
  */
 export function mysqlType(column: ColumnInfo, key: boolean, mariadb = true): string {
+  const domain = column.domain
+  if (domain?.kind === 'year') return 'YEAR'
+  if (domain) return `${domain.kind === 'enum' ? 'ENUM' : 'SET'}(${domain.values.map((v) => `'${v.replaceAll("'", "''").replaceAll('\\', '\\\\')}'`).join(',')})`
   switch (column.type) {
     case 'integer':
       return 'INT'
@@ -210,7 +213,20 @@ export const createTableSql = (table: string, schema: TableSchema, mariadb: bool
     schema,
     (column, key) => mysqlType(column, key, mariadb),
     ` ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${mariadb ? 'utf8mb4_nopad_bin' : 'utf8mb4_0900_bin'}`,
+    mysqlExtras(schema),
   )
+
+/**
+ * Defaults, AUTO_INCREMENT, ON UPDATE and CHECKs of a whole-database copy's tables. AUTO_INCREMENT
+ * must lead an index: an identity column that does not lead the primary key gets a KEY of its own.
+ */
+function mysqlExtras(schema: TableSchema): CreateExtras {
+  const lone = schema.columns.filter((c) => c.identity && schema.primaryKey[0] !== c.name)
+  return {
+    column: (c) => [defaultClause(c.identity ? undefined : c.default), c.onUpdate ? `ON UPDATE ${c.onUpdate}` : '', c.identity ? 'AUTO_INCREMENT' : ''].filter(Boolean).join(' '),
+    constraints: (s) => [...lone.map((c) => `KEY (${mysqlSpelling.quote(c.name)})`), ...checkClauses(mysqlSpelling, s)],
+  }
+}
 
 /** Turns what mysql2 hands over (with the `exact` options) into the shared value forms. */
 export const rowDecoder = (schema: TableSchema): ((row: Row) => void) => rowDecoderWith(schema, decoders)

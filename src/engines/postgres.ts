@@ -5,6 +5,8 @@ import { ConfigError, ConnectionError, type FailureKind, messageOf, SinkWriteErr
 import type { ColumnInfo, LogicalType, Row, TableSchema } from '../types.js'
 import { narrowInteger, textLength, utcTimestamp } from '../values.js'
 import type { SqlConnection } from './sql/sql-source.js'
+import type { Catalog } from '../catalog.js'
+import { postgresCatalog } from './postgres-catalog.js'
 import { quoteWith, type SqlSpelling } from './sql/spelling.js'
 
 const identity = (text: string): string => text
@@ -355,6 +357,10 @@ export class PgConnection implements SqlConnection {
 
   describe(table: string): Promise<TableSchema | undefined> {
     return this.client().then((client) => describeTable(client, table).catch((err: unknown) => this.#failed(err)))
+  }
+
+  catalog(): Promise<Catalog> {
+    return postgresCatalog((sql, params) => this.query(sql, params), (table) => this.describe(table))
   }
 
   /** A server-side cursor (pg-cursor), `pageSize` rows a read; closed when the reader stops. */

@@ -109,12 +109,14 @@ export async function openConnections(
     source: Endpoint<Source>
     target: Endpoint<Sink>
     checkpoints?: boolean
+    foreignKeyChecks?: boolean
   },
   options: { readOnly?: boolean } = {},
 ): Promise<{ source: Source; sink: Sink }> {
   const source = await openSource(s.source)
   try {
-    return { source, sink: await openSink(s.target, { durableCommits: s.checkpoints === true, readOnly: options.readOnly ?? false }) }
+    const sinkOptions = { durableCommits: s.checkpoints === true, readOnly: options.readOnly ?? false, ...(s.foreignKeyChecks === false && { foreignKeyChecks: false }) }
+    return { source, sink: await openSink(s.target, sinkOptions) }
   } catch (err) {
     await source.close()
     throw err

@@ -6,6 +6,8 @@ import { ConfigError, type FailureKind, SinkWriteError } from '../errors.js'
 import { sameSet } from '../keys.js'
 import type { ColumnInfo, LogicalType, Row, TableSchema } from '../types.js'
 import { jsonText, narrowInteger, parseJsonText, rowDecoderWith, textLength } from '../values.js'
+import type { Catalog } from '../catalog.js'
+import { sqliteCatalog } from './sqlite-catalog.js'
 import type { SqlConnection } from './sql/sql-source.js'
 import { quoteWith, type SqlSpelling } from './sql/spelling.js'
 
@@ -188,7 +190,8 @@ export class SqliteConnection implements SqlConnection {
 
   constructor(
     readonly filename: string,
-    readonly options: { readonly writable: boolean },
+    /** `foreignKeys: false` turns enforcement off (better-sqlite3 turns it on): a whole-database copy checks them after its load. */
+    readonly options: { readonly writable: boolean; readonly foreignKeys?: boolean },
   ) {}
 
   get place(): string {
@@ -203,6 +206,7 @@ export class SqliteConnection implements SqlConnection {
   #connect(): Database.Database {
     const db = new Database(this.filename)
     db.pragma('busy_timeout = 10000')
+    if (this.options.foreignKeys === false) db.pragma('foreign_keys = OFF')
     return db
   }
 
@@ -235,6 +239,10 @@ export class SqliteConnection implements SqlConnection {
 
   async describe(table: string): Promise<TableSchema | undefined> {
     return this.#db && describeTable(this.#db, table)
+  }
+
+  async catalog(): Promise<Catalog> {
+    return sqliteCatalog(this.#db, describeTable)
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
-import { ConnectionError, type FailureKind, FerryError } from '../../errors.js'
+import type { Catalog } from '../../catalog.js'
+import { ConfigError, ConnectionError, type FailureKind, FerryError } from '../../errors.js'
 import type { Filter, Page, ReadSpec, Source, TableRead } from '../../source.js'
 import type { Json, TableSchema } from '../../types.js'
 import type { SqlDriver } from './driver.js'
@@ -8,6 +9,8 @@ import { countRows, hasNullKey, keyPartitions, keysetPages, schemaOf } from './q
 export interface SqlConnection extends SqlDriver {
   open(): Promise<void>
   close(): Promise<void>
+  /** The database's tables with their full schema (whole-database copies). */
+  catalog?(): Promise<Catalog>
 }
 
 /**
@@ -27,6 +30,11 @@ export class SqlSource implements Source {
 
   open(): Promise<void> {
     return this.connection.open()
+  }
+
+  catalog(): Promise<Catalog> {
+    if (!this.connection.catalog) throw new ConfigError(`the ${this.engine} source cannot list its tables: copy its tables by name`)
+    return this.connection.catalog()
   }
 
   describe(table: string): Promise<TableSchema> {
