@@ -79,12 +79,16 @@ export function engineOf(url: string): string | undefined {
   return scheme === undefined ? undefined : knownEngines.find((e) => engines[e]!.schemes.includes(scheme))
 }
 
+/** What an unknown URL may have meant: `http(s)://` is every HTTP service's scheme, not a database's. */
+export function schemeHint(connection: unknown): string {
+  return typeof connection === 'string' && /^https?:/i.test(connection) ? ' (an Elasticsearch node is elasticsearch://host:9200, or elasticsearch+https://)' : ''
+}
+
 function entry(connection: Connection) {
   const engine = typeof connection === 'string' ? engineOf(connection) : connection.engine
   const found = engine === undefined ? undefined : engines[engine]
   if (!found) {
-    const hint = typeof connection === 'string' && /^https?:/i.test(connection) ? ' (an Elasticsearch node is elasticsearch://host:9200, or elasticsearch+https://)' : ''
-    throw new ConfigError(`unknown database in \`${describeEndpoint(connection)}\`${hint}; known: ${knownEngines.join(', ')}`)
+    throw new ConfigError(`unknown database in \`${describeEndpoint(connection)}\`${schemeHint(connection)}; known: ${knownEngines.join(', ')}`)
   }
   return found
 }
