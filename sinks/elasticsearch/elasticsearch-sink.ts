@@ -53,10 +53,14 @@ export class ElasticsearchSink implements Sink {
     return found?.schema
   }
 
-  /** Names Elasticsearch takes as top-level fields, key columns it can sort by, no geometry. */
+  /**
+   * For an index ferry creates: names Elasticsearch takes as top-level fields, key columns it can
+   * sort by, no geometry. An existing index is written as it is.
+   */
   checkTarget(target: TableSchema): void {
     checkIndexName(target.table, 'targetTable')
     this.#key = target.primaryKey
+    if (this.#indexes.get(target.table)?.schema === target) return
     for (const c of target.columns) {
       const key = target.primaryKey.includes(c.name)
       if (c.name === idField ? !(key && target.primaryKey.length === 1) : c.name === '' || c.name.includes('.') || c.name.startsWith('_')) {

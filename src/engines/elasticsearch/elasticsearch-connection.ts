@@ -1,5 +1,5 @@
 import { Client, errors } from '@elastic/elasticsearch'
-import { ConfigError, type FailureKind, messageOf, SinkWriteError } from '../../errors.js'
+import { ConfigError, type FailureKind, SinkWriteError } from '../../errors.js'
 import { LosslessSerializer } from './elasticsearch-json.js'
 import type { EsSettings } from './elasticsearch-settings.js'
 
@@ -90,11 +90,4 @@ export function classifyEsError(err: unknown): FailureKind {
   if (status === undefined) return 'fatal'
   if (transientStatuses.has(status) || transientTypes.has(errorType(err) ?? '')) return 'transient'
   return status === 413 ? 'rejected' : 'fatal'
-}
-
-/** An Elasticsearch error's own reason (`[users] no such index`), else the client's message. */
-export function reasonOf(err: unknown): string {
-  const body = err instanceof errors.ResponseError ? (err.meta.body as { error?: { reason?: unknown; root_cause?: { reason?: unknown }[] } } | undefined) : undefined
-  const reason = body?.error?.root_cause?.[0]?.reason ?? body?.error?.reason
-  return typeof reason === 'string' ? `${reason} (${errorType(err) ?? `HTTP ${statusOf(err)}`})` : messageOf(err)
 }

@@ -6,7 +6,8 @@
  * bounds each, so a partition holds the same documents for every reader and every PIT. Not
  * slices: a PIT is sliced by shard and Lucene doc id (which differ from one PIT to the next, so a
  * resumed slice would read other documents) or by a numeric field (not a keyword key), and it
- * cannot be sliced by `_id`; ranges were also 2-2.5× faster here (BENCHMARKS.md).
+ * cannot be sliced by `_id`. Ranges were also faster: 230-250k documents/s against 83-99k for 4
+ * and 20 slices of a long key, reading 200,000 documents here.
  */
 import { KeyError } from '../../errors.js'
 import { keyFromJson, keyToJson } from '../../keys.js'
