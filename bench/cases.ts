@@ -18,10 +18,11 @@ import {
   sqliteTargetFile,
 } from './config.js'
 import { myDdl, type SourceKind } from './generate.js'
+import { esBenchUrl, esCount } from './elasticsearch.js'
 import { redisCases, redisSource, redisTarget } from './redis.js'
 
-export type Db = SourceKind | 'redis'
-export const dbLabel: Record<Db, string> = { postgres: 'PG', mysql: 'MySQL', sqlite: 'SQLite', mongodb: 'MongoDB', redis: 'Redis' }
+export type Db = SourceKind | 'redis' | 'elasticsearch'
+export const dbLabel: Record<Db, string> = { postgres: 'PG', mysql: 'MySQL', sqlite: 'SQLite', mongodb: 'MongoDB', redis: 'Redis', elasticsearch: 'Elasticsearch' }
 
 /** A source → target path. */
 export interface Path {
@@ -29,7 +30,8 @@ export interface Path {
   readonly to: Db
 }
 export const pathLabel = (p: Path): string => `${dbLabel[p.from]}→${dbLabel[p.to]}`
-const pathId = (p: Path): string => `${p.from.replace('postgres', 'pg')}-${p.to.replace('postgres', 'pg')}`
+const short = (db: Db): string => db.replace('postgres', 'pg').replace('elasticsearch', 'es')
+const pathId = (p: Path): string => `${short(p.from)}-${short(p.to)}`
 
 /** One benchmarked command. `prepare` and `rowsWritten` run outside the timing. */
 export interface Case {
@@ -72,12 +74,15 @@ const url = (db: Db, rows: number, role: 'source' | 'target'): string =>
       ? myUrl()
       : db === 'mongodb'
         ? mongoUrl()
-        : `sqlite:${role === 'source' ? sqliteFile(rows) : sqliteTargetFile}`
+        : db === 'elasticsearch'
+          ? esBenchUrl()
+          : `sqlite:${role === 'source' ? sqliteFile(rows) : sqliteTargetFile}`
 
 function countIn(db: Db, table: string, dbName?: string): number {
   if (db === 'postgres') return Number(psql(`SELECT count(*) FROM ${table}`, dbName))
   if (db === 'mysql') return Number(mariadb(`SELECT count(*) FROM ${table}`, dbName ?? my.db))
   if (db === 'mongodb') return mongoCount(table)
+  if (db === 'elasticsearch') return esCount(table)
   return sqliteCount(table)
 }
 

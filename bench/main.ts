@@ -9,6 +9,7 @@ import { checkpointCosts, checkpointTable, checkpointTarget } from './checkpoint
 import { mariadb, mongoUrl, outDir, psql, run } from './config.js'
 import { ensureSources, type SourceKind } from './generate.js'
 import { measure, median } from './measure.js'
+import { ensureEsSource, esCases, esUp, esVersion } from './elasticsearch.js'
 import { ensureRedis, redisUp, redisVersion } from './redis.js'
 import { sakilaBench, sakilaTable } from './sakila.js'
 import { type CaseResult, mainTable, memoryTable, targetLines, writeSection } from './report.js'
@@ -28,6 +29,8 @@ const usage = `usage: npm run bench [-- options]
   --sakila            only the whole-database copy: Sakila (samples/sakila) MySQL → PG and
                       SQLite → PG, ferry copy beside pgloader, with the objects each created;
                       writes BENCHMARKS.md's Sakila section unless --only
+  --elasticsearch     only Elasticsearch's paths (PG → Elasticsearch, Elasticsearch → PG, every
+                      strategy) at --rows; writes BENCHMARKS.md's Elasticsearch table unless --only
   --checkpoint        only the checkpoint cost (save time and file size at 1,000 and 100,000
                       partitions); no servers needed
   --no-checkpoint     skip the checkpoint cost
@@ -49,6 +52,7 @@ const { values } = parseArgs({
     checkpoint: { type: 'boolean', default: false },
     mongodb: { type: 'boolean', default: false },
     sakila: { type: 'boolean', default: false },
+    elasticsearch: { type: 'boolean', default: false },
     'no-checkpoint': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -72,7 +76,7 @@ const benchmarksFile = resolve('BENCHMARKS.md')
 
 /** Set-up: pgloader from Debian's packages when missing, and servers that answer. */
 function setUp(): void {
-  if (!values.mongodb && spawnSync('sh', ['-c', 'command -v pgloader']).status !== 0) {
+  if (!values.mongodb && !values.elasticsearch && spawnSync('sh', ['-c', 'command -v pgloader']).status !== 0) {
     console.log('installing pgloader (apt-get install -y pgloader)…')
     const apt = (...args: string[]) => {
       const cmd = process.getuid?.() === 0 ? ['apt-get', ...args] : ['sudo', 'apt-get', ...args]
@@ -217,6 +221,10 @@ async function main(): Promise<void> {
     await sakila()
     return
   }
+  if (values.elasticsearch) {
+    await elasticsearch()
+    return
+  }
   const cases = values.memory ? [] : allCases(rows).filter(selected)
   const memoryPaths: { from: Db; to: Db }[] = [
     { from: 'sqlite', to: 'sqlite' },
@@ -236,7 +244,7 @@ async function main(): Promise<void> {
     console.error('bench: Redis does not answer on 127.0.0.1:6379; start it with `npm run servers`, or leave its cases out with --only')
     process.exit(2)
   }
-  for (const [n, kinds] of sources) await ensureSources(n, [...kinds].filter((k): k is SourceKind => k !== 'redis'))
+  for (const [n, kinds] of sources) await ensureSources(n, [...kinds].filter((k): k is SourceKind => k !== 'redis' && k !== 'elasticsearch'))
   if (withRedis) await ensureRedis(rows, sources.get(rows)?.has('redis') === true)
   console.log(`ferry engines registered: ${knownEngines.join(', ')}`)
 
@@ -307,6 +315,26 @@ async function mongodb(): Promise<void> {
   console.log(`\n${header}\n\n${table}\n`)
   if (!only && !values['batch-size']) {
     writeSection(benchmarksFile, 'mongodb', `## MongoDB\n\n${header}\n\n${table}\n\nNo reference tool: mongoimport and mongoexport are in no registry these machines reach. The chunked read from MongoDB takes ${Math.ceil(rows / 4).toLocaleString('en-US')}-row chunks: FerretDB reads and sorts the whole collection in memory for every range, so each chunk costs a full pass. The server is the limit here: ferry's own CPU (client CPU s) is a fraction of the wall time, the rest is FerretDB's.`)
+    console.log(`written to ${benchmarksFile}`)
+  }
+}
+
+/** `--elasticsearch`: Elasticsearch's paths only, in a table of their own. */
+async function elasticsearch(): Promise<void> {
+  if (!esUp()) {
+    console.error('bench: Elasticsearch does not answer on 127.0.0.1:9200; start it with `npm run servers` (or bash scripts/elasticsearch.sh start)')
+    process.exit(2)
+  }
+  const cases = esCases(rows).filter(selected)
+  await ensureSources(rows, ['postgres'])
+  if (cases.some((c) => c.path.from === 'elasticsearch')) ensureEsSource(rows)
+  const results: CaseResult[] = []
+  for (const c of cases) results.push(await runCase(c, rows, runs))
+  const header = `${rows.toLocaleString('en-US')} rows, median of ${runs} run(s) per case; server: Elasticsearch ${esVersion()} (scripts/elasticsearch.sh: one node, heap 512m, one shard)\n\n${versions()}`
+  const table = mainTable(results, rows)
+  console.log(`\n${header}\n\n${table}\n`)
+  if (!only && !values['batch-size']) {
+    writeSection(benchmarksFile, 'elasticsearch', `## Elasticsearch\n\n${header}\n\n${table}\n\nNo reference tool: Logstash and elasticdump are in no registry these machines reach. Writes are \`_bulk\` requests of 1000 documents (\`index\`, explicit \`_id\`) with refresh off for the load and one refresh at its end; reads are one point in time per key range, pages of 1000 by \`search_after\`. Peak RSS is ferry's; the server's heap is 512 MB besides.`)
     console.log(`written to ${benchmarksFile}`)
   }
 }

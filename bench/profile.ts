@@ -91,7 +91,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(2)
   }
   if (c.path.from === 'redis' || c.path.to === 'redis') await ensureRedis(rows, c.path.from === 'redis')
-  if (c.path.from !== 'redis') await ensureSources(rows, [c.path.from])
+  if (c.path.from !== 'redis' && c.path.from !== 'elasticsearch') await ensureSources(rows, [c.path.from])
   const dir = resolve(outDir, 'profiles', c.id.replaceAll(':', '_'))
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })

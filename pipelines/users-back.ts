@@ -15,8 +15,12 @@ const mongodb = /^mongodb(\+srv)?:/.test(source)
  *   TARGET_URL=mongodb://127.0.0.1:27017/demo npm run pipeline users
  *   SOURCE_URL=mongodb://127.0.0.1:27017/demo npm run pipeline users-back
  *
+ *   TARGET_URL=elasticsearch://127.0.0.1:9200 npm run pipeline users
+ *   SOURCE_URL=elasticsearch://127.0.0.1:9200 npm run pipeline users-back
+ *
  * Redis keeps the users at keys `user:{user_id}`; MongoDB keeps the key `user_id` as `_id`, which
- * the transform names `user_id` again.
+ * the transform names `user_id` again; Elasticsearch keeps them in the index `users`, `user_id`
+ * both a field and each document's `_id`, the columns' types in the mapping's `_meta`.
  */
 export default definePipeline({
   source,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Make PostgreSQL, MariaDB, Redis and FerretDB (MongoDB's wire protocol)
-# available on 127.0.0.1 for ferry's tests.
+# Make PostgreSQL, MariaDB, Redis, FerretDB (MongoDB's wire protocol) and
+# Elasticsearch available on 127.0.0.1 for ferry's tests.
 # Idempotent: installs, starts and configures only what is missing, so a run
 # on a machine where everything is already up takes about a second.
 # Works without systemd (CI machines have none); needs root or sudo.
@@ -10,6 +10,7 @@ PG_URL=postgres://postgres@127.0.0.1:5432/ferry_test
 MY_URL=mysql://root@127.0.0.1:3306/ferry_test
 REDIS_URL=redis://127.0.0.1:6379
 MONGO_URL=mongodb://127.0.0.1:27017/ferry_test
+ES_URL=elasticsearch://127.0.0.1:9200
 HBA_MARKER='# ferry: trust local connections (scripts/servers.sh)'
 MY_CNF=/etc/mysql/mariadb.conf.d/60-ferry.cnf
 
@@ -149,8 +150,25 @@ mongo_up() {
   echo "ferretdb ready at $MONGO_URL"
 }
 
+# Elasticsearch (about 0.6 GB) is built here (Java, Maven and the jars, once) and
+# started for good, except under CI: there the Elasticsearch tests start it
+# themselves and stop it when they are done (scripts/elasticsearch.sh leases),
+# so that it takes memory only while they run.
+elasticsearch_up() {
+  local script
+  script="$(dirname "${BASH_SOURCE[0]}")/elasticsearch.sh"
+  if [[ -n ${CI:-} ]]; then
+    bash "$script" build || die "cannot build Elasticsearch (scripts/elasticsearch.sh)"
+    echo "elasticsearch built; its tests start it"
+    return
+  fi
+  bash "$script" start || die "cannot start Elasticsearch (scripts/elasticsearch.sh)"
+  echo "elasticsearch ready at $ES_URL"
+}
+
 install_missing
 postgres_up
 mariadb_up
 redis_up
 mongo_up
+elasticsearch_up

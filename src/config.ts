@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { z } from 'zod'
 import { ConfigError } from './errors.js'
-import { checkEndpoint, engineOf, knownEngines } from './engines/registry.js'
+import { checkEndpoint, engineOf, knownEngines, schemeHint } from './engines/registry.js'
 import { redact } from './redact.js'
 import type { Sink, WriteMode } from './sink.js'
 import type { ConnectionOptions, Endpoint } from './endpoint.js'
@@ -128,7 +128,7 @@ const positiveInt = wholeNumber.positive({ error: 'expected a whole number above
 const nonNegativeInt = wholeNumber.nonnegative({ error: 'expected a whole number, 0 or more' })
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'expected a function')
 const url = z.string().refine((v) => engineOf(v) !== undefined, {
-  message: `expected a URL whose scheme is one of ${knownEngines.join(', ')} (e.g. sqlite:data/app.db)`,
+  error: (issue) => `expected a URL whose scheme is one of ${knownEngines.join(', ')} (e.g. sqlite:data/app.db)${schemeHint(issue.input)}`,
 })
 const connectionOptions = z.looseObject({
   engine: z.enum(knownEngines as [string, ...string[]]),

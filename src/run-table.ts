@@ -47,6 +47,13 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
   let status: TableStatus = 'FAILED'
   let error: Error | undefined
   let progress = { stop: () => {} }
+  // What puts the target's load settings back (Sink.loadSettings), while they are changed.
+  let loading: (() => Promise<void>) | undefined
+  const endLoading = async () => {
+    const restore = loading
+    loading = undefined
+    await restore?.()
+  }
   let table: { target: WriteTarget; partitions: readonly Json[]; rejects: TableRejects; checkpoint?: Checkpoint } | undefined
   try {
     logger.info(
@@ -70,7 +77,9 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
       const ctx = await prepare(s, seen, { source, sink, indexes }, stats, env)
       table = { target: ctx.target, partitions: ctx.checkpoint.partitions, rejects: ctx.rejects, checkpoint: ctx.checkpoint }
       progress = env.progress(s.targetTable, stats, logger, s.progressInterval)
+      loading = await sink.loadSettings?.(s.targetTable)
       await runPartitions(ctx, { source, sink }, strategyFor(s.strategy).concurrency(s), logger)
+      await endLoading()
       stats.end()
       progress.stop()
       logger.info(`loaded: ${progressLine(stats)}`)
@@ -101,6 +110,8 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
     await table.checkpoint?.remove()
   } catch (err) {
     error = err instanceof Error ? err : new Error(String(err))
+    // Added to the run's error rather than replacing it: its class decides the exit code.
+    await endLoading().catch((e: unknown) => void (error!.message = `${error!.message}; restoring the target's settings after the load failed: ${messageOf(e)}`))
     // The rows of the batch that crossed the limit were refused, though the batch never finished.
     if (table) stats.failed = Math.max(stats.failed, table.rejects.keys.size)
     if (error instanceof InterruptedError) {

@@ -118,6 +118,13 @@ export interface Sink {
    * it. Optional: the lock file beside the checkpoint guards runs on one machine.
    */
   lock?(table: string): Promise<boolean>
+  /**
+   * Optional: switches the table to settings for a bulk load (Elasticsearch: refresh off) before a
+   * load's first write, fresh or resumed, and returns what puts them back, which the core calls on
+   * every way out of the load (end, failure, interrupt). The engine keeps what it changed in the
+   * target itself, so that after a kill -9 the next run's call finds it and restores it.
+   */
+  loadSettings?(table: string): Promise<() => Promise<void>>
   /** Runs one SQL statement (for `before`/`after` steps). Optional: not every engine speaks SQL. */
   execute?(statement: string): Promise<void>
   /**

@@ -3,6 +3,7 @@ import { ConfigError, ConnectionError, messageOf } from '../errors.js'
 import { redactUrl } from '../redact.js'
 import type { Sink, SinkOptions } from '../sink.js'
 import type { Filter, Source } from '../source.js'
+import { checkElasticsearchSettings } from './elasticsearch/elasticsearch-settings.js'
 import { checkRedisSettings } from './redis/redis-settings.js'
 
 type Connection = string | ConnectionOptions
@@ -50,6 +51,13 @@ const engines: Record<string, {
     source: () => import('../../sources/mongodb.js'),
     sink: () => import('../../sinks/mongodb/mongodb-sink.js'),
   },
+  elasticsearch: {
+    // Not http(s)://, which any HTTP service answers to: the scheme says which database it is.
+    schemes: ['elasticsearch', 'elasticsearch+https'],
+    source: () => import('../../sources/elasticsearch.js'),
+    sink: () => import('../../sinks/elasticsearch/elasticsearch-sink.js'),
+    check: checkElasticsearchSettings,
+  },
   // The drivers of these two (mssql, oracledb) are optional packages, loaded when a connection opens.
   mssql: {
     schemes: ['mssql', 'sqlserver'],
@@ -71,11 +79,16 @@ export function engineOf(url: string): string | undefined {
   return scheme === undefined ? undefined : knownEngines.find((e) => engines[e]!.schemes.includes(scheme))
 }
 
+/** What an unknown URL may have meant: `http(s)://` is every HTTP service's scheme, not a database's. */
+export function schemeHint(connection: unknown): string {
+  return typeof connection === 'string' && /^https?:/i.test(connection) ? ' (an Elasticsearch node is elasticsearch://host:9200, or elasticsearch+https://)' : ''
+}
+
 function entry(connection: Connection) {
   const engine = typeof connection === 'string' ? engineOf(connection) : connection.engine
   const found = engine === undefined ? undefined : engines[engine]
   if (!found) {
-    throw new ConfigError(`unknown database in \`${describeEndpoint(connection)}\`; known: ${knownEngines.join(', ')}`)
+    throw new ConfigError(`unknown database in \`${describeEndpoint(connection)}\`${schemeHint(connection)}; known: ${knownEngines.join(', ')}`)
   }
   return found
 }
