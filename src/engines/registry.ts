@@ -3,6 +3,7 @@ import { ConfigError, ConnectionError, messageOf } from '../errors.js'
 import { redactUrl } from '../redact.js'
 import type { Sink, SinkOptions } from '../sink.js'
 import type { Filter, Source } from '../source.js'
+import { checkCassandraSettings } from './cassandra/cassandra-settings.js'
 import { checkRedisSettings } from './redis/redis-settings.js'
 
 type Connection = string | ConnectionOptions
@@ -49,6 +50,12 @@ const engines: Record<string, {
     schemes: ['mongodb', 'mongodb+srv'],
     source: () => import('../../sources/mongodb.js'),
     sink: () => import('../../sinks/mongodb/mongodb-sink.js'),
+  },
+  cassandra: {
+    schemes: ['cassandra'],
+    source: () => import('../../sources/cassandra.js'),
+    sink: () => import('../../sinks/cassandra/cassandra-sink.js'),
+    check: checkCassandraSettings,
   },
   // The drivers of these two (mssql, oracledb) are optional packages, loaded when a connection opens.
   mssql: {
