@@ -135,6 +135,7 @@ test('errors: timeouts and lost nodes are transient, invalid values once prepare
   t.is(classifyCassandraError(response(0x1000)), 'transient')
   t.is(classifyCassandraError(new cassandra.errors.OperationTimedOutError('late')), 'transient')
   t.is(classifyCassandraError(new cassandra.errors.NoHostAvailableError({})), 'transient')
+  t.is(classifyCassandraError(Object.assign(new Error('Socket was closed'), { name: 'DriverError', isSocketError: true })), 'transient')
   t.is(classifyCassandraError(response(0x2200, 'Key may not be empty')), 'rejected')
   t.is(classifyCassandraError(response(0x2200, 'Undefined column name x', 'INSERT …')), 'fatal')
   t.is(classifyCassandraError(response(0x2200, 'unconfigured table t')), 'fatal')

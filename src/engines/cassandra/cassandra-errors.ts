@@ -36,6 +36,8 @@ interface DriverError {
   message?: unknown
   /** Set by the driver on an error of preparing a statement (the statement, not a value, is wrong). */
   query?: unknown
+  /** Set by the driver on the requests of a connection that closed under them ("Socket was closed"). */
+  isSocketError?: unknown
 }
 
 /**
@@ -52,7 +54,7 @@ export function classifyCassandraError(err: unknown): FailureKind {
   const e = (err ?? {}) as DriverError
   const name = typeof e.name === 'string' ? e.name : ''
   const message = typeof e.message === 'string' ? e.message : ''
-  if (transientNames.test(name)) return 'transient'
+  if (transientNames.test(name) || e.isSocketError === true) return 'transient'
   if (typeof e.code === 'string' && networkCodes.test(e.code)) return 'transient'
   if (name === 'ResponseError' && typeof e.code === 'number') {
     if (transientCodes.has(e.code)) return 'transient'
