@@ -119,4 +119,10 @@ if (await requireCassandra()) {
       t.regex(missing.message, /table `WIDE` does not exist .*it has `wide`/)
     })
   })
+
+  test('a keyspace that does not exist is refused, naming it and how to have it created', async (t) => {
+    const missing = url.replace(keyspace, `${keyspace}_none`)
+    const error = await t.throwsAsync(withSource(missing, async () => {}))
+    t.regex(error.message, new RegExp(`: cassandra keyspace \`${keyspace}_none\` at [^ ]+ does not exist; create it, or set \`replicationFactor\``))
+  })
 }

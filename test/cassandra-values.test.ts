@@ -8,7 +8,7 @@ import { codes, cqlTypeFor, cqlTypeName } from '../src/engines/cassandra/cassand
 import { cassandraSettings, checkCassandraSettings } from '../src/engines/cassandra/cassandra-settings.js'
 import { maxToken, minToken, rangeOf, splitEvenly, wholeRing } from '../src/engines/cassandra/cassandra-tokens.js'
 import { decodeValue, encodeValue, Refusal } from '../src/engines/cassandra/cassandra-values.js'
-import { engineOf } from '../src/engines/registry.js'
+import { engineOf, openSource } from '../src/engines/registry.js'
 import { ConfigError } from '../src/errors.js'
 import { redactUrl } from '../src/redact.js'
 
@@ -142,4 +142,10 @@ test('errors: timeouts and lost nodes are transient, invalid values once prepare
   t.is(classifyCassandraError(response(0x2000, 'line 1: syntax error')), 'fatal')
   t.is(classifyCassandraError(response(0x2100, 'no permission')), 'fatal')
   t.is(classifyCassandraError(new TypeError('Not a valid bigint, expected Long/Number/String/Buffer')), 'rejected')
+})
+
+test('no node reachable: the error names each node with its own reason, on one line', async (t) => {
+  // Port 1 on this machine refuses connections: nothing listens there.
+  const error = await t.throwsAsync(openSource('cassandra://127.0.0.1:1/shop'))
+  t.is(error.message, 'cannot open the source database `cassandra://127.0.0.1:1/shop`: no node could take the request (127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1)')
 })

@@ -63,10 +63,10 @@ export class CassandraSink implements Sink {
     const connection = this.#connection
     await connection.ensureKeyspace()
     const name = connection.table(plan.table)
-    if (plan.mode === 'recreate') await connection.client.execute(`DROP TABLE IF EXISTS ${name}`)
+    if (plan.mode === 'recreate') await connection.execute(`DROP TABLE IF EXISTS ${name}`)
     const existing = plan.mode === 'recreate' ? undefined : await describeCassandra(connection, plan.table)
-    if (existing && plan.mode === 'truncate') await connection.client.execute(`TRUNCATE ${name}`)
-    if (!existing) await connection.client.execute(createTableCql(connection, plan.schema, partitionColumns(plan.schema, connection.settings.partitionKey)))
+    if (existing && plan.mode === 'truncate') await connection.execute(`TRUNCATE ${name}`)
+    if (!existing) await connection.execute(createTableCql(connection, plan.schema, partitionColumns(plan.schema, connection.settings.partitionKey)))
     const table = existing ?? (await describeCassandra(connection, plan.table))
     if (!table) throw await connection.missing(plan.table)
     this.#tables.set(plan.table, table)
@@ -112,7 +112,7 @@ export class CassandraSink implements Sink {
   /** One CQL statement, for `before`/`after` steps: `ctx.sql('ALTER TABLE users WITH gc_grace_seconds = 3600')`. */
   async execute(statement: string): Promise<void> {
     this.#writable()
-    await this.#connection.client.execute(statement, [], { prepare: false })
+    await this.#connection.execute(statement, [], { prepare: false })
   }
 
   /** Cassandra has no read-only session: a sink opened so (dry runs, `--check`) refuses to write itself. */

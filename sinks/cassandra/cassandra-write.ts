@@ -75,7 +75,7 @@ export async function writeRows(connection: CassandraConnection, table: Cassandr
     if (task.rows.length === 1) await single(task.rows[0]!)
     else {
       try {
-        await connection.client.batch(task.rows.map((i) => ({ query: insert, params: values[i]! })), { prepare: true, logged: false })
+        await connection.batch(task.rows.map((i) => ({ query: insert, params: values[i]! })))
       } catch (err) {
         // A refused batch is written again row by row, to find the rows it was refused for.
         if (classifyCassandraError(err) !== 'rejected') failures.push(err)

@@ -9,6 +9,8 @@ export type TableMetadata = Awaited<ReturnType<cassandra.metadata.Metadata['getT
 
 /** Options of one request, as ferry uses them. */
 export interface RequestOptions {
+  /** False for statements sent as they are (`before`/`after` steps); true by default. */
+  readonly prepare?: boolean
   readonly fetchSize?: number
   readonly pageState?: string
   readonly readTimeout?: number
@@ -67,11 +69,11 @@ export class CassandraConnection {
         throw new ConfigError(`${this.place}: the cluster's partitioner is ${partitioner}; ferry reads token ranges of Murmur3Partitioner only`)
       }
       if (missingKeyspace === 'refuse' && !(await this.#keyspaceExists(client))) {
-        throw new ConfigError(`${this.place}: keyspace \`${s.keyspace}\` does not exist; create it, or set \`replicationFactor\` in a target URL to let ferry create it`)
+        throw new ConfigError(`${this.place} does not exist; create it, or set \`replicationFactor\` in a target URL to let ferry create it`)
       }
     } catch (err) {
       await client.shutdown().catch(() => {})
-      throw err
+      throw explained(err)
     }
     this.#client = client
   }
@@ -88,7 +90,12 @@ export class CassandraConnection {
   }
 
   execute(cql: string, params: readonly unknown[] = [], options: RequestOptions = {}): Promise<ResultSet> {
-    return this.client.execute(cql, params as unknown[], { prepare: true, ...options })
+    return this.client.execute(cql, params as unknown[], { prepare: true, ...options }).catch((err: unknown) => Promise.reject(explained(err)))
+  }
+
+  /** An unlogged batch of prepared statements (rows of one partition). */
+  batch(queries: readonly { query: string; params: readonly unknown[] }[]): Promise<ResultSet> {
+    return this.client.batch(queries as { query: string; params: unknown[] }[], { prepare: true, logged: false }).catch((err: unknown) => Promise.reject(explained(err)))
   }
 
   /** Creates the keyspace when it is missing and the settings give its replication. */
@@ -96,10 +103,10 @@ export class CassandraConnection {
     const s = this.settings
     if (await this.#keyspaceExists(this.client)) return
     if (s.replicationFactor === undefined) {
-      throw new ConfigError(`${this.place}: keyspace \`${s.keyspace}\` does not exist; create it, or set \`replicationFactor\` to let ferry create it`)
+      throw new ConfigError(`${this.place} does not exist; create it, or set \`replicationFactor\` to let ferry create it`)
     }
     const replication = `{'class': 'NetworkTopologyStrategy', '${s.localDataCenter.replaceAll("'", "''")}': ${s.replicationFactor}}`
-    await this.client.execute(`CREATE KEYSPACE IF NOT EXISTS ${this.keyspace} WITH replication = ${replication}`)
+    await this.execute(`CREATE KEYSPACE IF NOT EXISTS ${this.keyspace} WITH replication = ${replication}`)
   }
 
   /** The table's metadata as the driver keeps it (refreshed on schema changes), or undefined. */
@@ -122,4 +129,16 @@ export class CassandraConnection {
     this.#client = undefined
     await client?.shutdown().catch(() => {})
   }
+}
+
+/**
+ * The driver's "no host available" with each node's own reason on one line (its message carries
+ * the inner errors' stack traces): `127.0.0.1:9042: connect ECONNREFUSED 127.0.0.1:9042`.
+ */
+function explained(err: unknown): unknown {
+  const inner = (err as { name?: unknown; innerErrors?: unknown }).innerErrors
+  if ((err as { name?: unknown }).name !== 'NoHostAvailableError' || !inner || typeof inner !== 'object') return err
+  const reasons = Object.entries(inner).map(([host, e]) => `${host}: ${String((e as Error)?.message ?? e).split('\n')[0]}`)
+  if (reasons.length === 0) return err
+  return new ConnectionError(`no node could take the request (${reasons.join('; ')})`, { cause: err })
 }
