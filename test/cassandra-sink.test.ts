@@ -159,4 +159,16 @@ if (await requireCassandra()) {
     }
     t.deepEqual((await cql(`SELECT id, a, b FROM ${keyspace}.nulls`)).map((r) => [r.id, r.a, r.b]).sort(), [[1, null, 'new'], [2, 'a', 'new']])
   })
+
+  test('validateOnly after one target row was changed, one deleted and one added: validation fails naming each key and the differing column', async (t) => {
+    const dir = tempDir()
+    const settings = testSettings(dir, { source: itemsDb(join(dir, 'items.db'), range(1, 500)), target: url, sourceTable: 'items', targetTable: 'checked', validate: 'checksum', chunkSize: 100 })
+    t.is((await runPipeline(settings)).status, 'SUCCESS')
+    await cql(`UPDATE ${keyspace}.checked SET name = 'changed' WHERE id = 7`)
+    await cql(`DELETE FROM ${keyspace}.checked WHERE id = 8`)
+    await cql(`INSERT INTO ${keyspace}.checked (id, name) VALUES (9999, 'extra')`)
+    const checked = await runPipeline(settings, { validateOnly: true })
+    t.is(checked.status, 'VALIDATION_FAILED')
+    t.like(checked.validation, { passed: false, sourceCount: 500, targetCount: 500, differingKeys: ['7'], missingKeys: ['8'], extraKeys: ['9999'], differingColumns: { name: 1 } })
+  })
 }
