@@ -61,6 +61,14 @@ export class CassandraConnection {
         prepare: true,
       },
     })
+    // A host the driver drops from its map is not shut down by client.shutdown(): after every node
+    // was unreachable, the driver connects again from its contact points and puts a new host in the
+    // old one's place, whose pool goes on reconnecting, its timer (then its connection) keeping the
+    // process alive after close(). So it is shut down when dropped (Host.shutdown is the driver's
+    // internal method; `hostRemove` is public).
+    client.on('hostRemove', (host: { shutdown?: (drain: boolean) => Promise<void> }) => {
+      host.shutdown?.(false).catch(() => {})
+    })
     try {
       await client.connect()
       const [local] = (await client.execute('SELECT partitioner FROM system.local', [], { prepare: false })).rows
