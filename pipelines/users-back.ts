@@ -4,6 +4,7 @@ import { rename } from '../transforms/compose.js'
 const source = process.env.SOURCE_URL ?? 'sqlite:data/target.db'
 const redis = /^rediss?:/.test(source)
 const mongodb = /^mongodb(\+srv)?:/.test(source)
+const cassandra = /^cassandra:/.test(source)
 
 /**
  * The users `npm run pipeline users` migrated, read back from wherever they went (SOURCE_URL) into
@@ -18,9 +19,13 @@ const mongodb = /^mongodb(\+srv)?:/.test(source)
  *   TARGET_URL=elasticsearch://127.0.0.1:9200 npm run pipeline users
  *   SOURCE_URL=elasticsearch://127.0.0.1:9200 npm run pipeline users-back
  *
+ *   TARGET_URL='cassandra://127.0.0.1:9042/demo?replicationFactor=1' npm run pipeline users
+ *   SOURCE_URL=cassandra://127.0.0.1:9042/demo npm run pipeline users-back
+ *
  * Redis keeps the users at keys `user:{user_id}`; MongoDB keeps the key `user_id` as `_id`, which
  * the transform names `user_id` again; Elasticsearch keeps them in the index `users`, `user_id`
- * both a field and each document's `_id`, the columns' types in the mapping's `_meta`.
+ * both a field and each document's `_id`, the columns' types in the mapping's `_meta`. Cassandra keeps
+ * them in a table keyed (and partitioned) by `user_id`, read back by token ranges in parallel.
  */
 export default definePipeline({
   source,
@@ -29,5 +34,6 @@ export default definePipeline({
   targetTable: 'users',
   writeMode: 'recreate',
   validate: 'checksum',
+  ...(cassandra && { strategy: 'parallel', numWorkers: 4 }),
   ...(mongodb && { targetKey: 'user_id', strategy: 'chunked', chunkSize: 25_000, transform: rename({ _id: 'user_id' }) }),
 })

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make PostgreSQL, MariaDB, Redis, FerretDB (MongoDB's wire protocol) and
-# Elasticsearch available on 127.0.0.1 for ferry's tests.
+# Elasticsearch available on 127.0.0.1 for ferry's tests, and Cassandra ready to start.
 # Idempotent: installs, starts and configures only what is missing, so a run
 # on a machine where everything is already up takes about a second.
 # Works without systemd (CI machines have none); needs root or sudo.
@@ -166,9 +166,26 @@ elasticsearch_up() {
   echo "elasticsearch ready at $ES_URL"
 }
 
+# Cassandra (~1.1 GB) is only installed here: JDK 17 from Debian, its jars from
+# Maven Central once. The Cassandra tests start it when they run and it stops
+# when they are over (scripts/cassandra.sh hold); `npm run servers -- cassandra`
+# starts it now and leaves it running, for the demo.
+cassandra_ready() {
+  local script
+  script="$(dirname "${BASH_SOURCE[0]}")/cassandra.sh"
+  if [[ ${1:-} == cassandra ]]; then
+    bash "$script" start || die "cannot start Cassandra (scripts/cassandra.sh)"
+    echo "cassandra ready at cassandra://127.0.0.1:9042/"
+  else
+    bash "$script" install || die "cannot install Cassandra (scripts/cassandra.sh)"
+    echo "cassandra installed; its tests start it (or: npm run servers -- cassandra)"
+  fi
+}
+
 install_missing
 postgres_up
 mariadb_up
 redis_up
 mongo_up
 elasticsearch_up
+cassandra_ready "${1:-}"

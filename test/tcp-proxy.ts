@@ -1,7 +1,7 @@
 import net from 'node:net'
 
-/** Which protocol the proxy reads client messages of, to recognise a COMMIT. */
-export type WireProtocol = 'postgres' | 'mysql'
+/** Which protocol the proxy reads client messages of, to recognise a COMMIT (CQL has none: its bytes are not read). */
+export type WireProtocol = 'postgres' | 'mysql' | 'cassandra'
 
 /**
  * A TCP proxy between ferry and a real server, for injecting network faults for real: cut every
@@ -31,7 +31,7 @@ export class TcpProxy {
   /** A proxy in front of the server of `url` (its host and port), listening on a free port. */
   static async start(url: string, protocol: WireProtocol): Promise<TcpProxy> {
     const u = new URL(url)
-    const proxy = new TcpProxy({ host: u.hostname, port: Number(u.port) || (protocol === 'postgres' ? 5432 : 3306) }, protocol)
+    const proxy = new TcpProxy({ host: u.hostname, port: Number(u.port) || defaultPorts[protocol] }, protocol)
     await proxy.#listen(0)
     return proxy
   }
@@ -129,7 +129,7 @@ export class TcpProxy {
       },
     }
     this.#pairs.add(pair)
-    const reader = this.protocol === 'postgres' ? new PgMessages() : new MysqlPackets()
+    const reader = this.protocol === 'postgres' ? new PgMessages() : this.protocol === 'mysql' ? new MysqlPackets() : noMessages
     client.on('data', (data: Buffer) => {
       const commits = reader.push(data)
       if (!server.write(data)) client.pause()
@@ -163,6 +163,8 @@ export class TcpProxy {
   }
 }
 
+const defaultPorts: Record<WireProtocol, number> = { postgres: 5432, mysql: 3306, cassandra: 9042 }
+
 interface Pair {
   cut(): void
 }
@@ -171,6 +173,8 @@ interface Pair {
 interface MessageReader {
   push(data: Buffer): number
 }
+
+const noMessages: MessageReader = { push: () => 0 }
 
 const isCommit = (sql: string) => /^\s*commit\s*;?\s*$/i.test(sql)
 

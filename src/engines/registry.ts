@@ -3,6 +3,7 @@ import { ConfigError, ConnectionError, messageOf } from '../errors.js'
 import { redactUrl } from '../redact.js'
 import type { Sink, SinkOptions } from '../sink.js'
 import type { Filter, Source } from '../source.js'
+import { checkCassandraSettings } from './cassandra/cassandra-settings.js'
 import { checkElasticsearchSettings } from './elasticsearch/elasticsearch-settings.js'
 import { checkRedisSettings } from './redis/redis-settings.js'
 
@@ -57,6 +58,12 @@ const engines: Record<string, {
     source: () => import('../../sources/elasticsearch.js'),
     sink: () => import('../../sinks/elasticsearch/elasticsearch-sink.js'),
     check: checkElasticsearchSettings,
+  },
+  cassandra: {
+    schemes: ['cassandra'],
+    source: () => import('../../sources/cassandra.js'),
+    sink: () => import('../../sinks/cassandra/cassandra-sink.js'),
+    check: checkCassandraSettings,
   },
   // The drivers of these two (mssql, oracledb) are optional packages, loaded when a connection opens.
   mssql: {
