@@ -106,6 +106,15 @@ export class Checkpoint {
     }
   }
 
+  /** The run this checkpoint belongs to, the same across resumes (a distributed run's job ids derive from it). */
+  get runId(): string {
+    return this.#meta.runId
+  }
+
+  get settingsHash(): string {
+    return this.#meta.settingsHash
+  }
+
   get partitions(): readonly Json[] {
     return this.#partitions
   }

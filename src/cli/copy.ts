@@ -6,6 +6,7 @@ import { ConfigError } from '../errors.js'
 import { redactUrl } from '../redact.js'
 import { resolvePipeline } from '../resolve.js'
 import { Scrubber } from '../scrub.js'
+import { integer } from './args.js'
 import { runCli } from './exit.js'
 import { runResolved } from './run-resolved.js'
 
@@ -99,12 +100,6 @@ export async function copyCommand(argv: string[]): Promise<number> {
   } catch (err) {
     throw scrubber.error(err)
   }
-}
-
-function integer(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined
-  if (!/^\d+$/.test(value)) throw new ConfigError(`${flag} takes a whole number, got \`${value}\``)
-  return Number(value)
 }
 
 // `npm run copy -- …` runs this file itself.
