@@ -71,7 +71,12 @@ export async function runWorker(w: WorkerSettings): Promise<void> {
     { connection, concurrency: w.concurrency, name: w.name, ...lockSettings(w.lockDuration) },
   )
   // A renewal that failed means another worker may hold the range now: stop writing it at once.
-  worker.on('lockRenewalFailed', (ids: string[]) => ids.forEach((id) => worker.cancelJob(id, 'lock lost')))
+  worker.on('lockRenewalFailed', (ids: string[]) => {
+    for (const id of ids) {
+      w.logger.warn(`job ${id}: lock lost (this worker was stopped or too slow); leaving the range to the worker that takes it over from its stored position`)
+      worker.cancelJob(id, 'lock lost')
+    }
+  })
   worker.on('error', (err) => w.logger.warn(`queue: ${messageOf(err)}`))
   worker.on('failed', (job, err) => job && w.logger.error(`range ${job.data.index} of \`${job.data.table}\` failed: ${messageOf(err)}`))
   await worker.waitUntilReady()

@@ -1,0 +1,101 @@
+// The distributed strategy on one machine: a 200,000-row table in 40 ranges on the local Redis,
+// worked by three `ferry worker` processes while the planner follows. One worker is killed with
+// kill -9 (or stopped with SIGSTOP past its lock, then woken) in the middle of a range; another
+// worker finishes that range from the position stored in its job. The pipeline writes in insert
+// mode, where a row written twice is a refused key that fails the run, not a silent upsert.
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import test, { type ExecutionContext } from 'ava'
+import type { DistributedSummary } from '../src/distributed/job.js'
+import { rangeInProgress, startWorker, type WorkerChild } from './distributed-helpers.js'
+import { runId } from './engines.js'
+import { itemsDb, range, tempDir } from './helpers.js'
+import { runChild } from './kill-helpers.js'
+import { dropNamespaces, pgQueryAt, requireServers, scratchUrl, servers } from './servers.js'
+
+const rows = 200_000
+const lockMs = 2000
+const queue = servers.redis
+
+/** The report's table entry: its status, validation and what the planner learnt of the workers. */
+interface ReportTable {
+  status: string
+  validation: { passed: boolean; mode: string }
+  distributed: DistributedSummary
+}
+
+async function setUp(name: string) {
+  const dir = tempDir()
+  const source = itemsDb(join(dir, 'items.db'), range(1, rows))
+  const target = await scratchUrl('postgres', `ferry_dist_${name}_${runId('x').toLowerCase()}`)
+  const queueName = runId(`dist-${name}`)
+  const env = { SOURCE_URL: source, TARGET_URL: target, WORK_DIR: dir, CHUNK_SIZE: String(rows / 40), BATCH_SIZE: '500', CHECKPOINT_INTERVAL: '1000' }
+  const workers = ['w1', 'w2', 'w3'].map((w) => startWorker(w, queue, queueName, env, lockMs))
+  const planner = runChild(env, ['--strategy', 'distributed', '--queue', queue, '--queue-name', queueName])
+  return { dir, target, queueName, workers, planner }
+}
+
+/** Equal counts, no key twice, checksum validation passed, and one report, written once. */
+async function exact(t: ExecutionContext, dir: string, target: string, output: string): Promise<ReportTable> {
+  const [count] = await pgQueryAt<{ n: string; keys: string }>(target, 'SELECT count(*) AS n, count(DISTINCT id) AS keys FROM items_copy')
+  t.is(Number(count!.n), rows)
+  t.is(Number(count!.keys), rows, 'no key twice')
+  t.is(output.match(/validation \(checksum\): source \d+, expected \d+, target \d+: passed/g)?.length, 1, 'validated once')
+  const reports = readdirSync(join(dir, 'reports')).filter((f) => f.endsWith('.json'))
+  t.is(reports.length, 1, 'one report')
+  const report = JSON.parse(readFileSync(join(dir, 'reports', reports[0]!), 'utf8')) as { summary: { status: string }; tables: ReportTable[] }
+  t.is(report.summary.status, 'SUCCESS')
+  return report.tables[0]!
+}
+
+/** The range the stopped worker held was finished by another, from its stored position, not its start. */
+function resumedElsewhere(t: ExecutionContext, table: ReportTable, held: { index: number; rows: number }, from: string): void {
+  const resumed = table.distributed.resumed.find((r) => r.range === held.index)
+  t.truthy(resumed, `range ${held.index} was taken over: ${JSON.stringify(table.distributed.resumed)}`)
+  t.is(resumed!.by, from)
+  t.not(resumed!.worker, from)
+  t.true(resumed!.rows >= held.rows, `resumed at ${resumed!.rows} rows, seen at ${held.rows} before the stop`)
+  t.true(resumed!.rows > 0 && resumed!.rows < rows / 40, 'resumed inside the range')
+  t.true(table.distributed.ranges >= 40 && table.distributed.ranges <= 41, `about 40 ranges: ${table.distributed.ranges}`)
+}
+
+const endAll = (workers: readonly WorkerChild[]) => Promise.all(workers.map((w) => w.end()))
+
+if (await requireServers('redis', 'postgres')) {
+  test.after.always(dropNamespaces)
+
+  test('3 workers, one killed with kill -9 mid-range: its range is finished by another from its stored position; the target is exact, validated and reported once', async (t) => {
+    const { dir, target, queueName, workers, planner } = await setUp('kill')
+    try {
+      const held = await rangeInProgress(queue, queueName, 'w1')
+      workers[0]!.child.kill('SIGKILL')
+      t.log(`killed w1 holding range ${held.index} at ${held.rows} rows`)
+      const outcome = await planner
+      t.is(outcome.code, 0, outcome.output)
+      const table = await exact(t, dir, target, outcome.output)
+      resumedElsewhere(t, table, held, 'w1')
+      t.log(`rows per worker: ${JSON.stringify(table.distributed.workers)}`)
+    } finally {
+      await endAll(workers)
+    }
+  })
+
+  test('3 workers, one stopped with SIGSTOP mid-range past its lock and woken after another took its range: its late writes are refused and the target is exact', async (t) => {
+    const { dir, target, queueName, workers, planner } = await setUp('stop')
+    try {
+      const held = await rangeInProgress(queue, queueName, 'w1')
+      workers[0]!.child.kill('SIGSTOP')
+      await sleep(lockMs * 3)
+      workers[0]!.child.kill('SIGCONT')
+      t.log(`stopped w1 holding range ${held.index} at ${held.rows} rows for ${lockMs * 3} ms`)
+      const outcome = await planner
+      t.is(outcome.code, 0, outcome.output)
+      const table = await exact(t, dir, target, outcome.output)
+      resumedElsewhere(t, table, held, 'w1')
+      t.regex(workers[0]!.output(), /lock lost|no longer this worker's/, 'the woken worker learnt it lost the range')
+    } finally {
+      await endAll(workers)
+    }
+  })
+}
