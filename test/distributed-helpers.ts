@@ -67,3 +67,16 @@ export async function rangeInProgress(queue: string, queueName: string, worker: 
     connection.disconnect()
   }
 }
+
+/** How many jobs the queue holds, in any state. */
+export async function jobCount(queue: string, queueName: string): Promise<number> {
+  const connection = queueRedis(queue)
+  const q = new Queue(queueName, { connection })
+  try {
+    const counts = await q.getJobCounts()
+    return Object.values(counts).reduce((n, c) => n + c, 0)
+  } finally {
+    await q.close()
+    connection.disconnect()
+  }
+}

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import test, { type ExecutionContext } from 'ava'
 import type { DistributedSummary } from '../src/distributed/job.js'
-import { rangeInProgress, startWorker, type WorkerChild } from './distributed-helpers.js'
+import { jobCount, rangeInProgress, startWorker, type WorkerChild } from './distributed-helpers.js'
 import { runId } from './engines.js'
 import { itemsDb, range, tempDir } from './helpers.js'
 import { runChild } from './kill-helpers.js'
@@ -96,6 +96,53 @@ if (await requireServers('redis', 'postgres')) {
       t.regex(workers[0]!.output(), /lock lost|no longer this worker's/, 'the woken worker learnt it lost the range')
     } finally {
       await endAll(workers)
+    }
+  })
+}
+
+if (await requireServers('redis', 'postgres')) {
+  test('a planner killed after enqueuing and run again adds no range twice; --status shows the ranges pending, then the active one with its worker', async (t) => {
+    const dir = tempDir()
+    const small = 20_000
+    const env = {
+      SOURCE_URL: itemsDb(join(dir, 'items.db'), range(1, small)),
+      TARGET_URL: await scratchUrl('postgres', `ferry_dist_status_${runId('x').toLowerCase()}`),
+      WORK_DIR: dir,
+      CHUNK_SIZE: '2000',
+      BATCH_SIZE: '200',
+      CHECKPOINT_INTERVAL: '400',
+    }
+    const queueName = runId('dist-status')
+    const flags = ['--strategy', 'distributed', '--queue', queue, '--queue-name', queueName]
+    const killPlanner = new AbortController()
+    const first = runChild(env, flags, killPlanner.signal)
+    while ((await jobCount(queue, queueName)) === 0) await sleep(20)
+    await sleep(300)
+    killPlanner.abort()
+    t.is((await first).signal, 'SIGKILL')
+    const ranges = await jobCount(queue, queueName)
+    const status = async () => (await runChild(env, [...flags, '--status'])).output
+    t.regex(await status(), new RegExp(`${ranges} ranges: ${ranges} pending, 0 active, 0 done, 0 failed; 0 rows written`))
+    const worker = startWorker('w1', queue, queueName, env, 10_000)
+    try {
+      const held = await rangeInProgress(queue, queueName, 'w1')
+      worker.child.kill('SIGSTOP')
+      t.regex(await status(), new RegExp(`range ${held.index}: active on w1, \\d+ rows`))
+      worker.child.kill('SIGCONT')
+      const resumed = runChild(env, [...flags, '--resume'])
+      let most = 0
+      for (let done = false; !done; await sleep(50)) {
+        most = Math.max(most, await jobCount(queue, queueName))
+        done = await Promise.race([resumed.then(() => true), sleep(0).then(() => false)])
+      }
+      t.is(most, ranges, 'the second planning added no job')
+      const again = await resumed
+      t.is(again.code, 0, again.output)
+      t.regex(again.output, new RegExp(`validation \\(checksum\\): source ${small}, expected ${small}, target ${small}: passed`))
+      t.is(await jobCount(queue, queueName), 0, 'a finished run removes its jobs')
+      t.regex(again.output, new RegExp(`range ${ranges - 1} done`), 'the ranges the first planning put on the queue were the ones worked')
+    } finally {
+      await worker.end()
     }
   })
 }
