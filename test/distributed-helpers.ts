@@ -80,3 +80,18 @@ export async function jobCount(queue: string, queueName: string): Promise<number
     connection.disconnect()
   }
 }
+
+/** Whether any key of the queue holds `text` in any of its fields or values. */
+export async function queueHolds(queue: string, queueName: string, text: string): Promise<boolean> {
+  const redis = queueRedis(queue)
+  try {
+    for (const key of await redis.keys(`bull:${queueName}:*`)) {
+      const type = await redis.type(key)
+      const value = type === 'hash' ? JSON.stringify(await redis.hgetall(key)) : type === 'string' ? await redis.get(key) : ''
+      if (value?.includes(text)) return true
+    }
+    return false
+  } finally {
+    redis.disconnect()
+  }
+}

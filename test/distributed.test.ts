@@ -7,8 +7,10 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import test, { type ExecutionContext } from 'ava'
+import { resolveSettings } from '../src/config.js'
 import type { DistributedSummary } from '../src/distributed/job.js'
-import { jobCount, rangeInProgress, startWorker, type WorkerChild } from './distributed-helpers.js'
+import { ConfigError } from '../src/errors.js'
+import { jobCount, queueHolds, rangeInProgress, startWorker, type WorkerChild } from './distributed-helpers.js'
 import { runId } from './engines.js'
 import { itemsDb, range, tempDir } from './helpers.js'
 import { runChild } from './kill-helpers.js'
@@ -17,6 +19,8 @@ import { dropNamespaces, pgQueryAt, requireServers, scratchUrl, servers } from '
 const rows = 200_000
 const lockMs = 2000
 const queue = servers.redis
+// Before any test is declared: ava takes no test declared after an await.
+const ready = await requireServers('redis', 'postgres')
 
 /** The report's table entry: its status, validation and what the planner learnt of the workers. */
 interface ReportTable {
@@ -62,7 +66,15 @@ function resumedElsewhere(t: ExecutionContext, table: ReportTable, held: { index
 
 const endAll = (workers: readonly WorkerChild[]) => Promise.all(workers.map((w) => w.end()))
 
-if (await requireServers('redis', 'postgres')) {
+test('the distributed strategy without a queue, or with refused rows set aside, is bad input naming the setting', (t) => {
+  const base = { source: 'sqlite:a.db', target: 'sqlite:b.db', sourceTable: 'items', strategy: 'distributed' as const }
+  t.throws(() => resolveSettings('p', base), { instanceOf: ConfigError, message: /needs a queue: set `queue: 'redis:\/\/host:6379\/0'` or pass --queue/ })
+  t.throws(() => resolveSettings('p', { ...base, queue: 'redis://h:6379/0', onRejectedRow: 'skip' }), { instanceOf: ConfigError, message: /stops at a refused row/ })
+  t.throws(() => resolveSettings('p', { ...base, queue: 'postgres://h/db' }), { instanceOf: ConfigError, message: /expected a Redis URL/ })
+  t.is(resolveSettings('p', { ...base, queue: 'redis://h:6379/0' }).queueName, 'ferry')
+})
+
+if (ready) {
   test.after.always(dropNamespaces)
 
   test('3 workers, one killed with kill -9 mid-range: its range is finished by another from its stored position; the target is exact, validated and reported once', async (t) => {
@@ -98,9 +110,7 @@ if (await requireServers('redis', 'postgres')) {
       await endAll(workers)
     }
   })
-}
 
-if (await requireServers('redis', 'postgres')) {
   test('a planner killed after enqueuing and run again adds no range twice; --status shows the ranges pending, then the active one with its worker', async (t) => {
     const dir = tempDir()
     const small = 20_000
@@ -113,7 +123,9 @@ if (await requireServers('redis', 'postgres')) {
       CHECKPOINT_INTERVAL: '400',
     }
     const queueName = runId('dist-status')
-    const flags = ['--strategy', 'distributed', '--queue', queue, '--queue-name', queueName]
+    // The local Redis has no password: ioredis warns and goes on, so the URL's password can be looked for.
+    const secretQueue = queue.replace('redis://', 'redis://:hunter2secret@')
+    const flags = ['--strategy', 'distributed', '--queue', secretQueue, '--queue-name', queueName]
     const killPlanner = new AbortController()
     const first = runChild(env, flags, killPlanner.signal)
     while ((await jobCount(queue, queueName)) === 0) await sleep(20)
@@ -121,9 +133,10 @@ if (await requireServers('redis', 'postgres')) {
     killPlanner.abort()
     t.is((await first).signal, 'SIGKILL')
     const ranges = await jobCount(queue, queueName)
+    t.false(await queueHolds(queue, queueName, 'hunter2secret'), 'no job holds the queue URL\'s password')
     const status = async () => (await runChild(env, [...flags, '--status'])).output
     t.regex(await status(), new RegExp(`${ranges} ranges: ${ranges} pending, 0 active, 0 done, 0 failed; 0 rows written`))
-    const worker = startWorker('w1', queue, queueName, env, 10_000)
+    const worker = startWorker('w1', secretQueue, queueName, env, 10_000)
     try {
       const held = await rangeInProgress(queue, queueName, 'w1')
       worker.child.kill('SIGSTOP')
@@ -138,6 +151,7 @@ if (await requireServers('redis', 'postgres')) {
       t.is(most, ranges, 'the second planning added no job')
       const again = await resumed
       t.is(again.code, 0, again.output)
+      t.notRegex(again.output + worker.output(), /hunter2secret/)
       t.regex(again.output, new RegExp(`validation \\(checksum\\): source ${small}, expected ${small}, target ${small}: passed`))
       t.is(await jobCount(queue, queueName), 0, 'a finished run removes its jobs')
       t.regex(again.output, new RegExp(`range ${ranges - 1} done`), 'the ranges the first planning put on the queue were the ones worked')
