@@ -22,6 +22,7 @@ options:
   --concurrency N        ranges worked at once by this process (default 1)
   --lock-duration MS     a worker silent this long loses its ranges to the others (default 30000)
   --name NAME            this worker's name in jobs, logs and reports (default host:pid)
+  --log-dir DIR          where its JSON log goes (default logs)
   --log-level silent|error|warn|info|debug
   -h, --help`
 
@@ -31,6 +32,7 @@ const options = {
   concurrency: { type: 'string' },
   'lock-duration': { type: 'string' },
   name: { type: 'string' },
+  'log-dir': { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
@@ -51,7 +53,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   if (!v.queue || !/^rediss?:\/\//.test(v.queue)) throw new ConfigError(`--queue takes the queue's Redis URL (redis://host:6379/0)\n${workerUsage}`)
   const name = v.name ?? `${hostname()}:${process.pid}`
   const level = (v['log-level'] ?? 'info') as 'info'
-  const { logger } = createLogger({ pipeline: 'worker', logDir: 'logs', level, console: true, stamp: stamp(), scrub: Scrubber.for([{ queue: v.queue }]).scrub })
+  const { logger } = createLogger({ pipeline: 'worker', logDir: v['log-dir'] ?? 'logs', level, console: true, stamp: stamp(), scrub: Scrubber.for([{ queue: v.queue }]).scrub })
   const stop = new AbortController()
   const stopped = stopOnSignals(stop, (message) => process.stderr.write(`ferry worker: ${message}\n`))
   const { runWorker } = await import('../distributed/worker.js')
