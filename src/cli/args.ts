@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { PipelineSettings } from '../config.js'
 import { ConfigError } from '../errors.js'
 
@@ -58,14 +58,17 @@ export interface CliArgs {
   readonly overrides: Partial<PipelineSettings>
 }
 
-export function parseCli(argv: string[]): CliArgs {
-  let parsed
+/** Parses a command's flags and arguments; a bad flag is bad input, shown with the command's usage. */
+export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, usage: string) {
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true })
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true })
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}\n${usage}`)
   }
-  const { values, positionals } = parsed
+}
+
+export function parseCli(argv: string[]): CliArgs {
+  const { values, positionals } = parseFlags(argv, options, usage)
   if (positionals.length > 1) throw new ConfigError(`one pipeline at a time, got ${positionals.join(' ')}`)
   const overrides: Record<string, unknown> = {}
   const set = (key: keyof PipelineSettings, value: unknown) => {

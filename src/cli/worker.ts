@@ -1,12 +1,11 @@
 import { hostname } from 'node:os'
-import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
 import { ConfigError } from '../errors.js'
 import { stopOnSignals } from '../interrupt.js'
 import { createLogger, stamp } from '../log.js'
 import { Scrubber } from '../scrub.js'
 import { runCli } from './exit.js'
-import { integer } from './args.js'
+import { integer, parseFlags } from './args.js'
 import { loadPipeline } from './pipelines.js'
 
 export const workerUsage = `usage: npm run worker -- --queue redis://host:6379/0 [options]
@@ -39,13 +38,8 @@ const options = {
 
 /** `ferry worker`: runs until SIGINT or SIGTERM, which put the ranges being worked back on the queue. */
 export async function workerCommand(argv: string[]): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({ args: argv, options, strict: true })
-  } catch (err) {
-    throw new ConfigError(`${(err as Error).message}\n${workerUsage}`)
-  }
-  const v = parsed.values
+  const { values: v, positionals } = parseFlags(argv, options, workerUsage)
+  if (positionals.length) throw new ConfigError(`unexpected argument \`${positionals[0]}\`\n${workerUsage}`)
   if (v.help) {
     console.log(workerUsage)
     return 0
