@@ -111,7 +111,7 @@ if (ready) {
     }
   })
 
-  test('a planner killed after enqueuing and run again adds no range twice; --status shows the ranges pending, then the active one with its worker', async (t) => {
+  test('a planner killed after enqueuing and run again adds no range twice; --status shows the ranges pending, then the active one with its worker; a worker stopped by SIGTERM hands its range on at its position', async (t) => {
     const dir = tempDir()
     const small = 20_000
     const env = {
@@ -136,11 +136,15 @@ if (ready) {
     t.false(await queueHolds(queue, queueName, 'hunter2secret'), 'no job holds the queue URL\'s password')
     const status = async () => (await runChild(env, [...flags, '--status'])).output
     t.regex(await status(), new RegExp(`${ranges} ranges: ${ranges} pending, 0 active, 0 done, 0 failed; 0 rows written`))
-    const worker = startWorker('w1', secretQueue, queueName, env, 10_000)
+    const first1 = startWorker('w1', secretQueue, queueName, env, 10_000)
+    const worker = startWorker('w2', secretQueue, queueName, env, 10_000)
+    worker.child.kill('SIGSTOP')
     try {
       const held = await rangeInProgress(queue, queueName, 'w1')
-      worker.child.kill('SIGSTOP')
+      first1.child.kill('SIGSTOP')
       t.regex(await status(), new RegExp(`range ${held.index}: active on w1, \\d+ rows`))
+      await first1.end()
+      t.regex(first1.output(), /SIGTERM: stopping after the batches being written[\s\S]*worker w1 stopped/)
       worker.child.kill('SIGCONT')
       const resumed = runChild(env, [...flags, '--resume'])
       let most = 0
@@ -155,8 +159,9 @@ if (ready) {
       t.regex(again.output, new RegExp(`validation \\(checksum\\): source ${small}, expected ${small}, target ${small}: passed`))
       t.is(await jobCount(queue, queueName), 0, 'a finished run removes its jobs')
       t.regex(again.output, new RegExp(`range ${ranges - 1} done`), 'the ranges the first planning put on the queue were the ones worked')
+      t.regex(again.output, new RegExp(`range ${held.index} done by w2: \\d+ rows, resumed at \\d+ rows from w1's position`))
     } finally {
-      await worker.end()
+      await Promise.all([first1.end(), worker.end()])
     }
   })
 }
