@@ -45,10 +45,10 @@ export interface HeldRange {
 }
 
 /**
- * Waits until `worker` holds a range whose job stores a position past its start (a range in the
- * middle of its work), polling every few milliseconds.
+ * Waits until `worker` holds a range whose job stores a position past its start but at most
+ * `maxRows` into it (a range well in the middle of its work), polling every few milliseconds.
  */
-export async function rangeInProgress(queue: string, queueName: string, worker: string, timeoutMs = 60_000): Promise<HeldRange> {
+export async function rangeInProgress(queue: string, queueName: string, worker: string, maxRows = Infinity, timeoutMs = 60_000): Promise<HeldRange> {
   const connection = queueRedis(queue)
   const q = new Queue<RangeJob>(queueName, { connection })
   try {
@@ -58,7 +58,7 @@ export async function rangeInProgress(queue: string, queueName: string, worker: 
         if (typeof p !== 'object' || p.worker !== worker) continue
         const open = p.checkpoint.open[0]
         const rows = p.checkpoint.counts.migrated
-        if (open?.position !== undefined && rows > 0) return { index: job.data.index, rows }
+        if (open?.position !== undefined && rows > 0 && rows <= maxRows) return { index: job.data.index, rows }
       }
     }
     throw new Error(`${worker} held no range in progress within ${timeoutMs} ms`)

@@ -80,7 +80,8 @@ if (ready) {
   test('3 workers, one killed with kill -9 mid-range: its range is finished by another from its stored position; the target is exact, validated and reported once', async (t) => {
     const { dir, target, queueName, workers, planner } = await setUp('kill')
     try {
-      const held = await rangeInProgress(queue, queueName, 'w1')
+      // Early in the range: it cannot end before the signal lands.
+      const held = await rangeInProgress(queue, queueName, 'w1', rows / 40 / 2)
       workers[0]!.child.kill('SIGKILL')
       t.log(`killed w1 holding range ${held.index} at ${held.rows} rows`)
       const outcome = await planner
@@ -96,7 +97,8 @@ if (ready) {
   test('3 workers, one stopped with SIGSTOP mid-range past its lock and woken after another took its range: its late writes are refused and the target is exact', async (t) => {
     const { dir, target, queueName, workers, planner } = await setUp('stop')
     try {
-      const held = await rangeInProgress(queue, queueName, 'w1')
+      // Early in the range: it cannot end before the signal lands.
+      const held = await rangeInProgress(queue, queueName, 'w1', rows / 40 / 2)
       workers[0]!.child.kill('SIGSTOP')
       await sleep(lockMs * 3)
       workers[0]!.child.kill('SIGCONT')
@@ -140,7 +142,7 @@ if (ready) {
     const worker = startWorker('w2', secretQueue, queueName, env, 10_000)
     worker.child.kill('SIGSTOP')
     try {
-      const held = await rangeInProgress(queue, queueName, 'w1')
+      const held = await rangeInProgress(queue, queueName, 'w1', 1000)
       first1.child.kill('SIGSTOP')
       t.regex(await status(), new RegExp(`range ${held.index}: active on w1, \\d+ rows`))
       await first1.end()
