@@ -95,3 +95,15 @@ export async function queueHolds(queue: string, queueName: string, text: string)
     redis.disconnect()
   }
 }
+
+/** Removes every key of a test's queue (jobs, events, meta). */
+export async function dropQueue(queue: string, queueName: string): Promise<void> {
+  const connection = queueRedis(queue)
+  const q = new Queue(queueName, { connection })
+  try {
+    await q.obliterate({ force: true })
+  } finally {
+    await q.close()
+    connection.disconnect()
+  }
+}

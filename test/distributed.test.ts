@@ -10,7 +10,7 @@ import test, { type ExecutionContext } from 'ava'
 import { resolveSettings } from '../src/config.js'
 import type { DistributedSummary } from '../src/distributed/job.js'
 import { ConfigError } from '../src/errors.js'
-import { jobCount, queueHolds, rangeInProgress, startWorker, type WorkerChild } from './distributed-helpers.js'
+import { dropQueue, jobCount, queueHolds, rangeInProgress, startWorker, type WorkerChild } from './distributed-helpers.js'
 import { runId } from './engines.js'
 import { itemsDb, range, tempDir } from './helpers.js'
 import { runChild } from './kill-helpers.js'
@@ -33,7 +33,7 @@ async function setUp(name: string) {
   const dir = tempDir()
   const source = itemsDb(join(dir, 'items.db'), range(1, rows))
   const target = await scratchUrl('postgres', `ferry_dist_${name}_${runId('x').toLowerCase()}`)
-  const queueName = runId(`dist-${name}`)
+  const queueName = queueNamed(`dist-${name}`)
   const env = { SOURCE_URL: source, TARGET_URL: target, WORK_DIR: dir, CHUNK_SIZE: String(rows / 40), BATCH_SIZE: '500', CHECKPOINT_INTERVAL: '1000' }
   const workers = ['w1', 'w2', 'w3'].map((w) => startWorker(w, queue, queueName, env, lockMs))
   const planner = runChild(env, ['--strategy', 'distributed', '--queue', queue, '--queue-name', queueName])
@@ -64,6 +64,13 @@ function resumedElsewhere(t: ExecutionContext, table: ReportTable, held: { index
   t.true(table.distributed.ranges >= 40 && table.distributed.ranges <= 41, `about 40 ranges: ${table.distributed.ranges}`)
 }
 
+const queueNames: string[] = []
+/** A queue of the test's own, removed after the tests. */
+const queueNamed = (prefix: string): string => {
+  queueNames.push(runId(prefix))
+  return queueNames.at(-1)!
+}
+
 const endAll = (workers: readonly WorkerChild[]) => Promise.all(workers.map((w) => w.end()))
 
 test('the distributed strategy without a queue, or with refused rows set aside, is bad input naming the setting', (t) => {
@@ -76,6 +83,7 @@ test('the distributed strategy without a queue, or with refused rows set aside, 
 
 if (ready) {
   test.after.always(dropNamespaces)
+  test.after.always(() => Promise.all(queueNames.map((name) => dropQueue(queue, name))))
 
   test('3 workers, one killed with kill -9 mid-range: its range is finished by another from its stored position; the target is exact, validated and reported once', async (t) => {
     const { dir, target, queueName, workers, planner } = await setUp('kill')
@@ -124,7 +132,7 @@ if (ready) {
       BATCH_SIZE: '200',
       CHECKPOINT_INTERVAL: '400',
     }
-    const queueName = runId('dist-status')
+    const queueName = queueNamed('dist-status')
     // The local Redis has no password: ioredis warns and goes on, so the URL's password can be looked for.
     const secretQueue = queue.replace('redis://', 'redis://:hunter2secret@')
     const flags = ['--strategy', 'distributed', '--queue', secretQueue, '--queue-name', queueName]
