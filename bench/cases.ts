@@ -19,7 +19,7 @@ import {
 } from './config.js'
 import { myDdl, type SourceKind } from './generate.js'
 import { esBenchUrl, esCount } from './elasticsearch.js'
-import { redisCases, redisSource, redisTarget } from './redis.js'
+import { redisBench, redisCases, redisSource, redisTarget } from './redis.js'
 
 export type Db = SourceKind | 'redis' | 'elasticsearch'
 export const dbLabel: Record<Db, string> = { postgres: 'PG', mysql: 'MySQL', sqlite: 'SQLite', mongodb: 'MongoDB', redis: 'Redis', elasticsearch: 'Elasticsearch' }
@@ -53,6 +53,20 @@ export interface Case {
 
 export const strategies = ['streaming', 'chunked', 'parallel'] as const
 export const workers = 2
+/** `ferry worker` processes of the distributed case, all on this machine, on the bench's Redis (database 10). */
+export const distributedWorkers = 3
+
+/**
+ * The distributed case: three workers started in the background, the planner in front; the time
+ * is the planner's run (workers' start-up included), the workers stopped when it ends.
+ */
+function distributedScript(): string {
+  const queue = sh(`redis://${redisBench.host}:${redisBench.port}/10`)
+  const worker = (n: number) =>
+    `node --import tsx src/cli/worker.ts --queue ${queue} --queue-name ferry-bench --name bench-w${n} --log-level warn --log-dir bench/.out/logs &`
+  const planner = `node --import tsx src/cli/main.ts bench/pipelines/bench.ts --queue ${queue} --queue-name ferry-bench; rc=$?`
+  return [...Array.from({ length: distributedWorkers }, (_, i) => worker(i + 1)), planner, 'kill $(jobs -p); wait; exit $rc'].join('\n')
+}
 
 export const ferryPaths: Path[] = [
   { from: 'postgres', to: 'postgres' },
@@ -109,9 +123,9 @@ export function ferryCase(path: Path, strategy: string, rows: number, chunkSize?
     id: `ferry:${pathId(path)}:${strategy}`,
     path,
     tool: 'ferry',
-    strategy: strategy === 'parallel' ? `parallel (${workers} workers)` : strategy,
+    strategy: strategy === 'parallel' ? `parallel (${workers} workers)` : strategy === 'distributed' ? `distributed (${distributedWorkers} workers)` : strategy,
     reference: false,
-    script: 'exec node --import tsx src/cli/main.ts bench/pipelines/bench.ts',
+    script: strategy === 'distributed' ? distributedScript() : 'exec node --import tsx src/cli/main.ts bench/pipelines/bench.ts',
     env: {
       SOURCE_URL: url(path.from, rows, 'source'),
       TARGET_URL: url(path.to, rows, 'target'),
@@ -217,6 +231,8 @@ export function allCases(rows: number): Case[] {
     ...ferryPaths.flatMap((path) => [
       ...refs.filter((r) => r.path.from === path.from && r.path.to === path.to),
       ...strategies.map((s) => ferryCase(path, s, rows)),
+      // Beside parallel, on one path: the same ranges as jobs for ferry worker processes.
+      ...(path.from === 'postgres' && path.to === 'postgres' ? [ferryCase(path, 'distributed', rows)] : []),
     ]),
     ...redisCases(rows, (from, strategy) => ferryCase({ from, to: 'redis' }, strategy, rows)),
   ]

@@ -97,42 +97,50 @@ export async function loadCheckpoint(file: string): Promise<CheckpointState | un
   const text = await readIfThere(file)
   if (text === undefined) return undefined
   try {
-    const raw = JSON.parse(text) as {
-      version?: number
-      runId?: string
-      pipeline: string
-      table: string
-      settingsHash: string
-      updatedAt?: string
-      counts: Counts
-      rejectedFiles?: string[]
-      partitions: number
-      done: [number, number][]
-      open: { i: number; position?: Json; lease: number }[]
-    }
-    if (raw.version !== 2) throw new Error(`version ${String(raw.version)} is not this ferry's checkpoint format (2)`)
     const planText = await readIfThere(planFile(file))
     if (planText === undefined) throw new Error(`its plan \`${planFile(file)}\` is missing`)
-    const plan = JSON.parse(planText) as { runId?: string; settingsHash: string; partitions: Json[] }
-    if (plan.runId !== raw.runId || plan.settingsHash !== raw.settingsHash || plan.partitions.length !== raw.partitions) {
-      throw new Error(`its plan \`${planFile(file)}\` belongs to another run`)
-    }
-    const done = new Set<number>()
-    for (const [from, to] of raw.done) for (let i = from; i <= to; i++) done.add(i)
-    return {
-      runId: raw.runId ?? '',
-      pipeline: raw.pipeline,
-      table: raw.table,
-      settingsHash: raw.settingsHash,
-      partitions: plan.partitions,
-      done,
-      open: new Map(raw.open.map((o) => [o.i, { ...(o.position !== undefined && { position: o.position }), lease: o.lease }])),
-      counts: raw.counts,
-      ...(raw.updatedAt && { updatedAt: raw.updatedAt }),
-      ...(raw.rejectedFiles && { rejectedFiles: raw.rejectedFiles }),
-    }
+    return parseState(text, planText, `its plan \`${planFile(file)}\``)
   } catch (err) {
     throw new CheckpointError(`checkpoint \`${file}\` cannot be read: ${messageOf(err)}; run without --resume to start over`)
+  }
+}
+
+/**
+ * A checkpoint's state from its text and its plan's (as `Checkpoint.save` writes them, to a file
+ * or elsewhere); throws when they do not belong together. `planName` names the plan in the error.
+ */
+export function parseState(text: string, planText: string, planName = 'its plan'): CheckpointState {
+  const raw = JSON.parse(text) as {
+    version?: number
+    runId?: string
+    pipeline: string
+    table: string
+    settingsHash: string
+    updatedAt?: string
+    counts: Counts
+    rejectedFiles?: string[]
+    partitions: number
+    done: [number, number][]
+    open: { i: number; position?: Json; lease: number }[]
+  }
+  if (raw.version !== 2) throw new Error(`version ${String(raw.version)} is not this ferry's checkpoint format (2)`)
+  const plan = JSON.parse(planText) as { runId?: string; settingsHash: string; partitions: Json[] }
+  if (plan.runId !== raw.runId || plan.settingsHash !== raw.settingsHash || plan.partitions.length !== raw.partitions) {
+    throw new Error(`${planName} belongs to another run`)
+  }
+  const done = new Set<number>()
+  for (const [from, to] of raw.done) for (let i = from; i <= to; i++) done.add(i)
+  return {
+    runId: raw.runId ?? '',
+    pipeline: raw.pipeline,
+    table: raw.table,
+    settingsHash: raw.settingsHash,
+    partitions: plan.partitions,
+    done,
+    open: new Map(raw.open.map((o) => [o.i, { ...(o.position !== undefined && { position: o.position }), lease: o.lease }])),
+    counts: raw.counts,
+    ...(raw.updatedAt && { updatedAt: raw.updatedAt }),
+    ...(raw.rejectedFiles && { rejectedFiles: raw.rejectedFiles }),
   }
 }
 

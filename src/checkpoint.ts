@@ -11,6 +11,34 @@ export function settingsHash(parts: Record<string, unknown>): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16)
 }
 
+/**
+ * Where a checkpoint is kept: a file beside its plan (`fileStore`), or a distributed range's job.
+ * `write` resolves once the text is durable; the plan comes with the first write only.
+ */
+export interface CheckpointStore {
+  write(state: string, plan: string | undefined): Promise<void>
+  remove(): Promise<void>
+  /**
+   * Throws when this process may no longer write the partitions (a distributed range whose job
+   * lock another worker now holds); called before every commit.
+   */
+  check?(): Promise<void>
+}
+
+/** The checkpoint file and, beside it, its plan: each written atomically. */
+export function fileStore(file: string): CheckpointStore {
+  return {
+    write: async (state, plan) => {
+      if (plan !== undefined) await writeAtomically(planFile(file), plan)
+      await writeAtomically(file, state)
+    },
+    remove: async () => {
+      await rm(file, { force: true })
+      await rm(planFile(file), { force: true })
+    },
+  }
+}
+
 interface Partition {
   position?: Json
   /** Source rows committed by this process. */
@@ -32,7 +60,7 @@ interface Partition {
  * does not grow with finished work; the plan is written once beside it.
  */
 export class Checkpoint {
-  readonly #file: string
+  readonly #store: CheckpointStore
   readonly #interval: number
   readonly #enabled: boolean
   readonly #partitions: readonly Json[]
@@ -49,8 +77,11 @@ export class Checkpoint {
     rejectedFiles?: readonly string[]
   }
 
-  constructor(state: CheckpointState, options: { file: string; interval: number; enabled: boolean; planWritten?: boolean }) {
-    this.#file = options.file
+  constructor(
+    state: CheckpointState,
+    options: ({ file: string } | { store: CheckpointStore }) & { interval: number; enabled: boolean; planWritten?: boolean },
+  ) {
+    this.#store = 'store' in options ? options.store : fileStore(options.file)
     this.#interval = options.interval
     this.#enabled = options.enabled
     this.#planWritten = options.planWritten ?? false
@@ -73,6 +104,15 @@ export class Checkpoint {
         durable: { committed: 0, lease: open.lease },
       })
     }
+  }
+
+  /** The run this checkpoint belongs to, the same across resumes (a distributed run's job ids derive from it). */
+  get runId(): string {
+    return this.#meta.runId
+  }
+
+  get settingsHash(): string {
+    return this.#meta.settingsHash
   }
 
   get partitions(): readonly Json[] {
@@ -108,6 +148,7 @@ export class Checkpoint {
 
   /** Waits until a durable save covers `sourceRows` more committed rows of the partition. */
   async beforeCommit(index: number, sourceRows: number): Promise<void> {
+    await this.#store.check?.()
     if (!this.#enabled) return
     const p = this.#partition(index)
     const unsaved = p.committed - (p.durable?.committed ?? 0)
@@ -157,8 +198,7 @@ export class Checkpoint {
     const writePlan = !this.#planWritten
     this.#planWritten = true
     this.#saving = this.#saving.then(async () => {
-      if (writePlan) await writeAtomically(planFile(this.#file), planText(this.#meta.runId, this.#meta.settingsHash, this.#partitions))
-      await writeAtomically(this.#file, text)
+      await this.#store.write(text, writePlan ? planText(this.#meta.runId, this.#meta.settingsHash, this.#partitions) : undefined)
       for (const s of snapshot) s.p.durable = { committed: s.committed, lease: s.lease }
     })
     return this.#saving
@@ -180,9 +220,8 @@ export class Checkpoint {
   async remove(): Promise<void> {
     await this.#saving
     if (!this.#enabled) return
-    await rm(this.#file, { force: true })
-    await rm(planFile(this.#file), { force: true })
+    await this.#store.remove()
   }
 }
 
-export { type CheckpointState, discardCheckpoint, loadCheckpoint, type OpenPartition, writeAtomically } from './checkpoint-file.js'
+export { type CheckpointState, discardCheckpoint, loadCheckpoint, type OpenPartition, parseState, writeAtomically } from './checkpoint-file.js'

@@ -10,7 +10,7 @@ import type { Filter, Source } from './source.js'
 export type { ConnectionOptions, Endpoint }
 import type { Row, TableSchema } from './types.js'
 
-export const strategies = ['streaming', 'chunked', 'parallel'] as const
+export const strategies = ['streaming', 'chunked', 'parallel', 'distributed'] as const
 export type StrategyName = (typeof strategies)[number]
 
 /** Maps a source row to the target row; returning null or undefined drops the row (counted as skipped). */
@@ -42,7 +42,14 @@ export interface PipelineSettings<S extends object = Row, T extends object = S> 
    */
   assertUniqueKey?: boolean
   strategy?: StrategyName
-  /** Rows per chunk for the chunked and parallel strategies (and per validation chunk). Default 10000. */
+  /**
+   * The distributed strategy's queue: a Redis URL (`redis://host:6379/0`) where the planner puts one
+   * job per chunk and `ferry worker` processes take them. Redis must run with `maxmemory-policy noeviction`.
+   */
+  queue?: string
+  /** The BullMQ queue's name in that Redis; workers listen on the same name. Default `ferry`. */
+  queueName?: string
+  /** Rows per chunk for the chunked, parallel and distributed strategies (and per validation chunk). Default 10000. */
   chunkSize?: number
   numWorkers?: number
   /** Rows per sink write (one transaction, one retry unit). Default 1000. */
@@ -150,6 +157,8 @@ const schema = z.strictObject({
   targetKey: columns.optional(),
   assertUniqueKey: z.boolean().default(false),
   strategy: z.enum(strategies).default('chunked'),
+  queue: z.string().regex(/^rediss?:\/\//, { error: 'expected a Redis URL (redis://host:6379/0)' }).optional(),
+  queueName: z.string().regex(/^[\w.-]+$/, { error: 'expected letters, digits, `_`, `.` or `-`' }).default('ferry'),
   chunkSize: positiveInt.default(10_000),
   numWorkers: positiveInt.max(64).default(4),
   batchSize: positiveInt.max(1_000_000).default(1000),
@@ -227,6 +236,11 @@ export function resolveSettings(
   if (s.resume && !s.checkpoints) {
     throw new ConfigError(
       `pipeline \`${name}\`${options.where ? ` ${options.where}` : ''}: \`resume\` needs \`checkpoints\` (a run without them can neither continue a checkpoint nor keep it true)`,
+    )
+  }
+  if (s.strategy === 'distributed' && (!s.queue || s.onRejectedRow === 'skip')) {
+    throw new ConfigError(
+      `pipeline \`${name}\`${options.where ? ` ${options.where}` : ''}: ${s.queue ? "the distributed strategy stops at a refused row (`onRejectedRow: 'fail'`); setting rows aside across workers is not supported yet" : "the distributed strategy needs a queue: set `queue: 'redis://host:6379/0'` or pass --queue"}`,
     )
   }
   if (s.maxRejectedRows !== undefined && s.onRejectedRow !== 'skip') {

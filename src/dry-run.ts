@@ -105,7 +105,7 @@ export function logPlan(logger: Logger, p: TablePlan, schema: readonly string[] 
       `plan for ${p.sourceTable} → ${p.targetTable}:`,
       `rows: ${p.rows}`,
       `key: ${p.key}`,
-      `strategy: ${p.strategy}, ${p.chunks} chunk(s), ${p.workers} worker(s)`,
+      `strategy: ${p.strategy}, ${p.chunks} chunk(s), ${p.workers ? `${p.workers} worker(s)` : 'worked by `ferry worker` processes'}`,
       `target: ${p.targetAction}`,
       ...(p.names ? [`names: ${p.names}`] : []),
       `checkpoint: ${p.checkpointFile}`,

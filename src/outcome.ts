@@ -1,3 +1,4 @@
+import type { DistributedSummary } from './distributed/job.js'
 import type { MigrationStats } from './stats.js'
 import type { ValidationResult } from './validate.js'
 
@@ -25,4 +26,6 @@ export interface TableResult {
   readonly error?: Error
   /** The rejected-rows files that hold this table's refused rows, from this run and those it continues. */
   readonly rejectedRowsFiles?: readonly string[]
+  /** A distributed run: its queue, rows per worker, and the ranges taken over from a worker that stopped. */
+  readonly distributed?: DistributedSummary
 }

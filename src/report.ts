@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { ResolvedSettings } from './config.js'
-import { redact, redactText } from './redact.js'
+import { redact, redactText, redactUrl } from './redact.js'
 import type { Scrub } from './scrub.js'
 import type { TableResult, TableStatus } from './outcome.js'
 import type { MigrationStats } from './stats.js'
@@ -30,6 +30,7 @@ export interface Report {
     readonly error?: string
     /** The files holding this table's refused rows, from this run and the runs it continues. */
     readonly rejectedRowsFiles?: readonly string[]
+    readonly distributed?: TableResult['distributed']
   }[]
   /** A whole-database copy: the load order, the schema objects planned, and what was not copied, and why. */
   readonly database?: DatabaseSummary
@@ -79,6 +80,7 @@ export function buildReport(input: {
       ...(r.validation && { validation: r.validation }),
       ...(r.error && { error: r.error.message }),
       ...(r.rejectedRowsFiles && { rejectedRowsFiles: r.rejectedRowsFiles }),
+      ...(r.distributed && { distributed: { ...r.distributed, queue: redactUrl(r.distributed.queue) } }),
     })),
     ...(input.database && { database: input.database }),
     summary: {

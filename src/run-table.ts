@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import type { WriteEvents } from '../transforms/write.js'
-import { Checkpoint, type CheckpointState, discardCheckpoint, loadCheckpoint, settingsHash } from './checkpoint.js'
+import { Checkpoint, type CheckpointState, discardCheckpoint, loadCheckpoint } from './checkpoint.js'
 import type { ResolvedSettings } from './config.js'
 import { DeferredIndexes } from './deferred-indexes.js'
 import { describeEndpoint, openSink, openSource } from './engines/registry.js'
-import { CheckpointError, messageOf, MissingTableError } from './errors.js'
+import { checkpointHash, existingTarget, readFailed, writeEvents, writeTarget } from './table-context.js'
+import { CheckpointError, messageOf } from './errors.js'
 import { inspect, type Inspection } from './inspect.js'
 import { InterruptedError } from './interrupt.js'
 import { LockedError, lockFileOf, takeLock } from './lock.js'
@@ -13,7 +13,6 @@ import { sameSet } from './keys.js'
 import type { Logger } from './log.js'
 import type { RunContext } from './pipeline.js'
 import { type ProgressFactory, progressLine } from './progress.js'
-import type { ReadEvents } from './read-retry.js'
 import type { RejectedRows } from './rejected.js'
 import { TableRejects } from './rejects.js'
 import type { Sink, WriteTarget } from './sink.js'
@@ -25,7 +24,7 @@ import { lastRejectedFiles, validateTable } from './table-validation.js'
 import type { Json, TableSchema } from './types.js'
 import type { TableResult, TableStatus } from './outcome.js'
 import type { ValidationResult } from './validate.js'
-import { runPartitions } from './workers.js'
+import type { DistributedSummary, PipelineOrigin } from './distributed/job.js'
 
 export interface TableEnv {
   readonly logger: Logger
@@ -34,6 +33,8 @@ export interface TableEnv {
   readonly validateOnly: boolean
   /** Aborted to stop at the next batch boundary. */
   readonly stop: AbortSignal
+  /** The pipeline as the command line named it: what a distributed run's workers load. */
+  readonly origin?: PipelineOrigin | undefined
 }
 
 /** Loads one table: plan, before step, the strategy's partitions, deferred indexes, after step, validation. */
@@ -44,6 +45,7 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
   let indexes: DeferredIndexes | undefined
   let unlock = async () => {}
   let validation: ValidationResult | undefined
+  let distributed: DistributedSummary | undefined
   let status: TableStatus = 'FAILED'
   let error: Error | undefined
   let progress = { stop: () => {} }
@@ -78,12 +80,12 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
       table = { target: ctx.target, partitions: ctx.checkpoint.partitions, rejects: ctx.rejects, checkpoint: ctx.checkpoint }
       progress = env.progress(s.targetTable, stats, logger, s.progressInterval)
       loading = await sink.loadSettings?.(s.targetTable)
-      await runPartitions(ctx, { source, sink }, strategyFor(s.strategy).concurrency(s), logger)
+      distributed = (await strategyFor(s.strategy).run(ctx, { source, sink }, env)) ?? undefined
       await endLoading()
       stats.end()
       progress.stop()
       logger.info(`loaded: ${progressLine(stats)}`)
-      if (stats.workers.length > 1) logger.info(`rows per worker: ${stats.workers.join(', ')}`)
+      if (stats.workers.length > 1 && !distributed) logger.info(`rows per worker: ${stats.workers.join(', ')}`)
       await indexes.restore()
       await runStep('after', s.after, sink, logger, s.targetTable)
     }
@@ -135,6 +137,7 @@ export async function runTable(s: ResolvedSettings, env: TableEnv): Promise<Tabl
     status,
     stats: stats.snapshot(),
     ...(validation && { validation }),
+    ...(distributed && { distributed }),
     ...(error && { error }),
     ...(table?.checkpoint?.rejectedFiles.length && { rejectedRowsFiles: table.checkpoint.rejectedFiles }),
   }
@@ -149,15 +152,6 @@ function statusOf(validation: ValidationResult | undefined, stats: Stats, reject
 const keyNames = (names: readonly string[]) => (names.length === 1 ? `\`${names[0]}\`` : `(${names.map((n) => `\`${n}\``).join(', ')})`)
 
 const read = (s: ResolvedSettings, keys: Keys) => ({ table: s.sourceTable, key: keys.source, filter: s.where })
-
-/**
- * The target as the run writes it: the columns the transform's rows carry (typed as the target
- * declares them), keyed on the target key.
- */
-function writeTarget(keys: Keys, target: TableSchema, seen: Inspection): WriteTarget {
-  const carried = new Set(seen.inferred.columns.map((c) => c.name))
-  return { table: target.table, columns: target.columns.filter((c) => carried.has(c.name)), key: keys.target }
-}
 
 /** Everything before the first write: checkpoint, target preparation, before step. */
 async function prepare(
@@ -216,54 +210,9 @@ async function prepare(
   }
 }
 
-function writeEvents(s: ResolvedSettings, checkpoint: Checkpoint, rejects: TableRejects, env: TableEnv): WriteEvents {
-  return {
-    rejected: (row, err) => {
-      checkpoint.keepRejectedFile(env.rejected.file)
-      return rejects.rejected(row, err)
-    },
-    split: rejects.split,
-    splitDone: rejects.splitDone,
-    attemptFailed: (err, attempt, retriesLeft, rows) => {
-      const delay = Math.min(s.retryDelay * 2 ** (attempt - 1), 5 * 60_000) / 1000
-      const next = retriesLeft > 0 ? `; retrying in ${delay} s (${retriesLeft} more ${retriesLeft === 1 ? 'try' : 'tries'})` : '; giving up'
-      env.logger.warn(`write of ${rows} rows to \`${s.targetTable}\` failed (attempt ${attempt}): ${messageOf(err)}${next}`)
-    },
-  }
-}
-
-/** Logs a failed read attempt as a failed write's: the attempt, the cause, where it resumes, when. */
-function readFailed(s: ResolvedSettings, env: TableEnv): ReadEvents['readFailed'] {
-  return (err, attempt, retriesLeft, delay, position) => {
-    const from = position === undefined ? 'its chunk\'s start' : `position ${JSON.stringify(position)}`
-    const next = retriesLeft > 0 ? `; reading again from ${from} in ${delay < 1000 ? `${delay} ms` : `${delay / 1000} s`} (${retriesLeft} more ${retriesLeft === 1 ? 'try' : 'tries'})` : '; giving up'
-    env.logger.warn(`read of \`${s.sourceTable}\` failed (attempt ${attempt}): ${messageOf(err)}${next}`)
-  }
-}
-
-function checkpointHash(s: ResolvedSettings, keys: Keys): string {
-  return settingsHash({
-    source: describeEndpoint(s.source),
-    target: describeEndpoint(s.target),
-    sourceTable: s.sourceTable,
-    targetTable: s.targetTable,
-    primaryKey: keys.source,
-    targetKey: keys.target,
-    where: s.where ?? null,
-    transform: s.transform?.toString() ?? null,
-  })
-}
-
 function resumeLine(s: ResolvedSettings, state: CheckpointState, stats: Stats): string {
   const positions = [...state.open.values()].flatMap((p) => (p.position === undefined ? [] : [JSON.stringify(p.position)]))
   return `resuming from ${s.checkpointFile}: ${state.done.size}/${state.partitions.length} chunks done, ${stats.done} rows done, open at ${positions.join(', ') || 'their start'}`
-}
-
-/** The target table, which must exist; a document store's schema is the rows' own (`Sink.documents`). */
-async function existingTarget(sink: Sink, s: ResolvedSettings, seen: Inspection): Promise<TableSchema> {
-  const target = await sink.describe(s.targetTable)
-  if (!target) throw new MissingTableError(s.targetTable, `the target \`${describeEndpoint(s.target)}\``)
-  return sink.documents ? seen.inferred : target
 }
 
 async function freshState(

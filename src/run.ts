@@ -14,6 +14,7 @@ import { Scrubber } from './scrub.js'
 import type { MigrationStats } from './stats.js'
 import { runStep, type StepFunctionKind } from './steps.js'
 import type { ValidationResult } from './validate.js'
+import type { PipelineOrigin } from './distributed/job.js'
 
 export { resolvePipeline, type ResolvedPipeline } from './resolve.js'
 
@@ -31,6 +32,8 @@ export interface RunOptions {
   readonly stop?: AbortSignal
   /** The command that continues the run, for the report of an interrupted one. */
   readonly resumeCommand?: string
+  /** The pipeline as the command line named it: what a distributed run's workers load. */
+  readonly origin?: PipelineOrigin
 }
 
 export interface RunResult {
@@ -71,7 +74,7 @@ export async function runPipeline(
   })
   const rejected = new RejectedRows(join(first.reportDir, `${pipeline.name}-${runStamp}.rejected.jsonl`), scrubber)
   const progress = options.progress ?? (options.console && process.stdout.isTTY ? progressBar : progressLines)
-  const env = { logger, rejected, progress, validateOnly: options.validateOnly ?? false, stop: options.stop ?? new AbortController().signal }
+  const env = { logger, rejected, progress, validateOnly: options.validateOnly ?? false, stop: options.stop ?? new AbortController().signal, origin: options.origin }
   const results: TableResult[] = []
   let error: Error | undefined
   let whole: DatabaseRun | undefined

@@ -17,15 +17,17 @@ export interface Outcome {
 
 /**
  * Runs the kill pipeline (test/fixtures/kill-pipeline.ts) as `npm run pipeline` would, with its
- * settings in `env`; kills it with SIGKILL after `killAfterMs` when given.
+ * settings in `env`; kills it with SIGKILL after `kill` milliseconds, or when `kill` aborts, when given.
  */
-export function runChild(env: Record<string, string>, args: string[] = [], killAfterMs?: number): Promise<Outcome> {
+export function runChild(env: Record<string, string>, args: string[] = [], kill?: number | AbortSignal): Promise<Outcome> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), main, pipeline, ...args], { env: { ...process.env, ...env } })
     let output = ''
     child.stdout.on('data', (d: Buffer) => (output += d.toString()))
     child.stderr.on('data', (d: Buffer) => (output += d.toString()))
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs)
+    const timer = typeof kill === 'number' ? setTimeout(() => child.kill('SIGKILL'), kill) : undefined
+    kill = typeof kill === 'number' ? undefined : kill
+    kill?.addEventListener('abort', () => child.kill('SIGKILL'), { once: true })
     child.on('error', fail)
     child.on('exit', (code, signal) => {
       clearTimeout(timer)

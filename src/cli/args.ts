@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { PipelineSettings } from '../config.js'
 import { ConfigError } from '../errors.js'
 
@@ -7,7 +7,10 @@ export const usage = `usage: npm run pipeline [<name> [-- options]]
   without a name, lists the pipelines in pipelines/
 
 options (each overrides the pipeline file's setting):
-  --strategy streaming|chunked|parallel
+  --strategy streaming|chunked|parallel|distributed
+  --queue URL            the distributed strategy's Redis (redis://host:6379/0)
+  --queue-name NAME      its queue's name (default ferry)
+  --status               show a distributed run's ranges: pending, active (and by whom), done, failed
   --chunk-size N         rows per chunk
   --batch-size N         rows per write
   --workers N            workers of the parallel strategy
@@ -25,6 +28,9 @@ options (each overrides the pipeline file's setting):
 
 const options = {
   strategy: { type: 'string' },
+  queue: { type: 'string' },
+  'queue-name': { type: 'string' },
+  status: { type: 'boolean' },
   'chunk-size': { type: 'string' },
   'batch-size': { type: 'string' },
   workers: { type: 'string' },
@@ -47,24 +53,30 @@ export interface CliArgs {
   readonly validateOnly: boolean
   readonly dryRun: boolean
   readonly check: boolean
+  readonly status: boolean
   readonly only?: string[]
   readonly overrides: Partial<PipelineSettings>
 }
 
-export function parseCli(argv: string[]): CliArgs {
-  let parsed
+/** Parses a command's flags and arguments; a bad flag is bad input, shown with the command's usage. */
+export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, usage: string) {
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true })
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true })
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}\n${usage}`)
   }
-  const { values, positionals } = parsed
+}
+
+export function parseCli(argv: string[]): CliArgs {
+  const { values, positionals } = parseFlags(argv, options, usage)
   if (positionals.length > 1) throw new ConfigError(`one pipeline at a time, got ${positionals.join(' ')}`)
   const overrides: Record<string, unknown> = {}
   const set = (key: keyof PipelineSettings, value: unknown) => {
     if (value !== undefined) overrides[key] = value
   }
   set('strategy', values.strategy)
+  set('queue', values.queue)
+  set('queueName', values['queue-name'])
   set('chunkSize', integer('--chunk-size', values['chunk-size']))
   set('batchSize', integer('--batch-size', values['batch-size']))
   set('numWorkers', integer('--workers', values.workers))
@@ -80,12 +92,14 @@ export function parseCli(argv: string[]): CliArgs {
     validateOnly: values['validate-only'] === true,
     dryRun: values['dry-run'] === true,
     check: values.check === true,
+    status: values.status === true,
     ...(values.only !== undefined && { only: values.only.split(',').map((t) => t.trim()).filter(Boolean) }),
     overrides,
   }
 }
 
-function integer(flag: string, value: string | undefined): number | undefined {
+/** A flag's whole number; undefined when the flag is not given. */
+export function integer(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined
   if (!/^\d+$/.test(value)) throw new ConfigError(`${flag} takes a whole number, got \`${value}\``)
   return Number(value)

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto'
-import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
 import type { PipelineSettings } from '../config.js'
 import { ConfigError } from '../errors.js'
 import { redactUrl } from '../redact.js'
 import { resolvePipeline } from '../resolve.js'
 import { Scrubber } from '../scrub.js'
+import { integer, parseFlags } from './args.js'
 import { runCli } from './exit.js'
 import { runResolved } from './run-resolved.js'
 
@@ -54,13 +54,7 @@ const options = {
 
 /** `ferry copy <source-url> <target-url>`: a whole-database pipeline built from the command line. */
 export async function copyCommand(argv: string[]): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true })
-  } catch (err) {
-    throw new ConfigError(`${(err as Error).message}\n${copyUsage}`)
-  }
-  const { values: v, positionals } = parsed
+  const { values: v, positionals } = parseFlags(argv, options, copyUsage)
   if (v.help) {
     console.log(copyUsage)
     return 0
@@ -99,12 +93,6 @@ export async function copyCommand(argv: string[]): Promise<number> {
   } catch (err) {
     throw scrubber.error(err)
   }
-}
-
-function integer(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined
-  if (!/^\d+$/.test(value)) throw new ConfigError(`${flag} takes a whole number, got \`${value}\``)
-  return Number(value)
 }
 
 // `npm run copy -- …` runs this file itself.

@@ -22,7 +22,11 @@ export async function pipelineCommand(argv: string[]): Promise<number> {
   try {
     const resolved = resolvePipeline(name, pipeline, args.overrides, args.only)
     const resumeCommand = `npm run pipeline ${args.pipeline} -- ${[...argv.filter((a) => a !== args.pipeline && a !== '--resume'), '--resume'].join(' ')}`
-    return await runResolved(resolved, { ...args, resumeCommand }, scrubber)
+    // What the workers of a distributed run load: the pipeline as named here, and the command
+    // line's settings but the queue's URL, which may hold a password.
+    const { queue: _queue, ...overrides } = args.overrides
+    const origin = { pipeline: args.pipeline, overrides }
+    return await runResolved(resolved, { ...args, resumeCommand, origin }, scrubber)
   } catch (err) {
     throw scrubber.error(err)
   }
