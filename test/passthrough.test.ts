@@ -130,6 +130,25 @@ if (await requireServers('postgres')) {
     }
   })
 
+  for (const [side, pattern] of [['target', 'COPY "dst"%'], ['source', 'COPY (SELECT%']] as const) {
+    test(`a ${side} backend terminated during a raw copy: the ${side === 'target' ? 'write' : 'read'} is retried and the target equals the source`, async (t) => {
+      // Its own application name: other tests copy tables of the same names at the same time.
+      const url = `${await database(`terminated_${side}`, 60_000)}&application_name=${run}_${side}`
+      const dir = tempDir()
+      const running = runPipeline(testSettings(dir, { source: url, target: url, sourceTable: 'src', targetTable: 'dst', strategy: 'streaming', batchSize: 500, writeMode: 'insert', validate: 'checksum' }))
+      let terminated = 0
+      for (let i = 0; i < 2000 && terminated === 0; i++) {
+        const [row] = await pgQueryAt(url, [`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE $1 AND application_name = current_setting('application_name') AND (SELECT count(*) FROM dst) > 0`, [pattern]])
+        terminated = Number(row?.n)
+      }
+      const result = await running
+      t.is(terminated, 1)
+      t.is(result.status, 'SUCCESS', result.error?.message)
+      t.regex(logOf(dir), side === 'target' ? /write of \d+ rows to `dst` failed \(attempt 1\)/ : /read of `src` failed \(attempt 1\)/)
+      t.deepEqual(await pgQueryAt(url, sameRows), [{ missing: 0, extra: 0 }])
+    })
+  }
+
   test('the dry run says which path each table takes, for a table it would create and one that exists', async (t) => {
     const url = await database('dry', 10)
     await pgQueryAt(url, 'CREATE TABLE other (LIKE src INCLUDING ALL)', 'ALTER TABLE other ALTER doc TYPE text')
