@@ -103,16 +103,24 @@ function sqliteCount(table: string): number {
   }
 }
 
-/** ferry through the CLI and the bench pipeline file, as a user would run it. */
-export function ferryCase(path: Path, strategy: string, rows: number, chunkSize?: number): Case {
+/** The command a ferry case times: the compiled CLI (dist/, `npm run build`) on the bench pipeline. */
+export const ferryCommand = 'node dist/src/cli/main.js bench/pipelines/bench.ts'
+
+/**
+ * ferry through the CLI and the bench pipeline file, as a user would run it. `decoded`: with
+ * `passthrough: false`, so that a same-engine copy decodes its rows as a copy with a transform does.
+ */
+export function ferryCase(path: Path, strategy: string, rows: number, chunkSize?: number, decoded = false): Case {
+  const label = strategy === 'parallel' ? `parallel (${workers} workers)` : strategy
   return {
-    id: `ferry:${pathId(path)}:${strategy}`,
+    id: `ferry:${pathId(path)}:${strategy}${decoded ? '-decoded' : ''}`,
     path,
     tool: 'ferry',
-    strategy: strategy === 'parallel' ? `parallel (${workers} workers)` : strategy,
+    strategy: decoded ? `${label}, decoded (passthrough off)` : label,
     reference: false,
-    script: 'exec node --import tsx src/cli/main.ts bench/pipelines/bench.ts',
+    script: `exec ${ferryCommand}`,
     env: {
+      ...(decoded && { PASSTHROUGH: 'false' }),
       SOURCE_URL: url(path.from, rows, 'source'),
       TARGET_URL: url(path.to, rows, 'target'),
       SOURCE_TABLE: path.from === 'redis' ? redisSource(rows).table : sourceTable(rows),
@@ -217,6 +225,8 @@ export function allCases(rows: number): Case[] {
     ...ferryPaths.flatMap((path) => [
       ...refs.filter((r) => r.path.from === path.from && r.path.to === path.to),
       ...strategies.map((s) => ferryCase(path, s, rows)),
+      // The raw passthrough beside the decoded path it replaces (issue 15).
+      ...(path.from === 'postgres' && path.to === 'postgres' ? [ferryCase(path, 'streaming', rows, undefined, true)] : []),
     ]),
     ...redisCases(rows, (from, strategy) => ferryCase({ from, to: 'redis' }, strategy, rows)),
   ]
