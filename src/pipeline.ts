@@ -165,5 +165,5 @@ async function runStages(
     return
   }
   const rows = readable as AsyncIterable<Page>
-  await pipeline(rows, mapRows(s.transform, s.sourceTable, ctx.keys.source), coalesce<Row>(s.batchSize), writeBatches(writer), tap, { signal })
+  await pipeline(rows, mapRows(s.transform, s.sourceTable, ctx.keys.source), coalesce<Row>(s.batchSize, s.batchBytes), writeBatches(writer), tap, { signal })
 }

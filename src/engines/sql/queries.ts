@@ -7,6 +7,7 @@ import type { ColumnInfo, Json, KeyTuple, Row, TableSchema } from '../../types.j
 import type { SqlDriver } from './driver.js'
 import { type KeyColumns, keyAfter, keyAtLeast, keyAtMost, keyIn, whereOf } from './keyset.js'
 import { Params } from './spelling.js'
+import { PageSizer } from '../../row-bytes.js'
 
 /** A partition of an SQL table: the keys after `gt` up to and including `lte`; a missing bound is open. */
 interface KeyRange {
@@ -165,11 +166,14 @@ export async function* keysetPages(driver: SqlDriver, spec: ReadSpec): AsyncGene
       throw new KeyError(`source table \`${spec.table}\` has two rows with key ${keyText(seen)}: the key (${names}) asserted unique is not; choose key columns that are`)
     }
   }
+  // Pages of `pageSize` rows, fewer when they are wide: a page holds about `pageBytes` bytes.
+  const sizer = new PageSizer(spec.pageSize, spec.pageBytes)
   if (driver.cursor) {
     const params = new Params(sp)
     const first = after
     let firstPage = true
-    for await (const rows of driver.cursor(select(after, overlap && first !== undefined, params), params.values, spec.pageSize)) {
+    for await (const rows of driver.cursor(select(after, overlap && first !== undefined, params), params.values, () => sizer.next)) {
+      sizer.saw(rows)
       for (const row of rows) decode(row)
       if (firstPage && overlap && first) dropSeen(rows, first)
       firstPage = false
@@ -181,9 +185,10 @@ export async function* keysetPages(driver: SqlDriver, spec: ReadSpec): AsyncGene
     const params = new Params(sp)
     const seen = overlap ? after : undefined
     const sql = select(after, seen !== undefined, params)
-    const limit = spec.pageSize + (seen ? 1 : 0)
+    const limit = sizer.next + (seen ? 1 : 0)
     const rows = await driver.query(sp.limit(sql, params.add(limit)), params.values)
     const full = rows.length === limit
+    sizer.saw(rows)
     for (const row of rows) decode(row)
     if (seen) dropSeen(rows, seen)
     if (rows.length) yield page(rows)
