@@ -181,6 +181,7 @@ function versions(): string {
 async function startupCost(): Promise<number> {
   const times: number[] = []
   for (let i = 0; i < 3; i++) {
+    await quiet()
     const m = await measure('exec node bin/ferry.js --help', resolve(outDir, 'runs', 'startup.log'))
     times.push(m.seconds)
   }
