@@ -63,8 +63,8 @@ export const distributedWorkers = 3
 function distributedScript(): string {
   const queue = sh(`redis://${redisBench.host}:${redisBench.port}/10`)
   const worker = (n: number) =>
-    `node --import tsx src/cli/worker.ts --queue ${queue} --queue-name ferry-bench --name bench-w${n} --log-level warn --log-dir bench/.out/logs &`
-  const planner = `node --import tsx src/cli/main.ts bench/pipelines/bench.ts --queue ${queue} --queue-name ferry-bench; rc=$?`
+    `node dist/src/cli/worker.js --queue ${queue} --queue-name ferry-bench --name bench-w${n} --log-level warn --log-dir bench/.out/logs &`
+  const planner = `${ferryCommand} --queue ${queue} --queue-name ferry-bench; rc=$?`
   return [...Array.from({ length: distributedWorkers }, (_, i) => worker(i + 1)), planner, 'kill $(jobs -p); wait; exit $rc'].join('\n')
 }
 
@@ -117,16 +117,24 @@ function sqliteCount(table: string): number {
   }
 }
 
-/** ferry through the CLI and the bench pipeline file, as a user would run it. */
-export function ferryCase(path: Path, strategy: string, rows: number, chunkSize?: number): Case {
+/** The command a ferry case times: the compiled CLI (dist/, `npm run build`) on the bench pipeline. */
+export const ferryCommand = 'node dist/src/cli/main.js bench/pipelines/bench.ts'
+
+/**
+ * ferry through the CLI and the bench pipeline file, as a user would run it. `decoded`: with
+ * `passthrough: false`, so that a same-engine copy decodes its rows as a copy with a transform does.
+ */
+export function ferryCase(path: Path, strategy: string, rows: number, chunkSize?: number, decoded = false): Case {
+  const label = strategy === 'parallel' ? `parallel (${workers} workers)` : strategy
   return {
-    id: `ferry:${pathId(path)}:${strategy}`,
+    id: `ferry:${pathId(path)}:${strategy}${decoded ? '-decoded' : ''}`,
     path,
     tool: 'ferry',
-    strategy: strategy === 'parallel' ? `parallel (${workers} workers)` : strategy === 'distributed' ? `distributed (${distributedWorkers} workers)` : strategy,
+    strategy: decoded ? `${label}, decoded (passthrough off)` : strategy === 'distributed' ? `distributed (${distributedWorkers} workers)` : label,
     reference: false,
-    script: strategy === 'distributed' ? distributedScript() : 'exec node --import tsx src/cli/main.ts bench/pipelines/bench.ts',
+    script: strategy === 'distributed' ? distributedScript() : `exec ${ferryCommand}`,
     env: {
+      ...(decoded && { PASSTHROUGH: 'false' }),
       SOURCE_URL: url(path.from, rows, 'source'),
       TARGET_URL: url(path.to, rows, 'target'),
       SOURCE_TABLE: path.from === 'redis' ? redisSource(rows).table : sourceTable(rows),
@@ -233,6 +241,8 @@ export function allCases(rows: number): Case[] {
       ...strategies.map((s) => ferryCase(path, s, rows)),
       // Beside parallel, on one path: the same ranges as jobs for ferry worker processes.
       ...(path.from === 'postgres' && path.to === 'postgres' ? [ferryCase(path, 'distributed', rows)] : []),
+      // The raw passthrough beside the decoded path it replaces (issue 15).
+      ...(path.from === 'postgres' && path.to === 'postgres' ? [ferryCase(path, 'streaming', rows, undefined, true)] : []),
     ]),
     ...redisCases(rows, (from, strategy) => ferryCase({ from, to: 'redis' }, strategy, rows)),
   ]

@@ -39,7 +39,7 @@ export function ensureEsSource(rows: number, log = console.log): void {
   const table = sourceTable(rows)
   if (esCount(table) === rows) return
   log(`loading elasticsearch ${table} with ferry (untimed)…`)
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'bench/pipelines/bench.ts'], {
+  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', 'bench/pipelines/bench.ts'], {
     encoding: 'utf8',
     env: { ...process.env, SOURCE_URL: pgUrl(), TARGET_URL: esBenchUrl(), SOURCE_TABLE: table, TARGET_TABLE: table, STRATEGY: 'parallel' },
   })

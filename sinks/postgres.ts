@@ -14,14 +14,17 @@ import {
   pgType,
   quoteIdent,
 } from '../src/engines/postgres.js'
+import { acceptsCopyText, copyTextFormat } from '../src/engines/postgres-copy.js'
 import { createTableSql, truncateRefused } from '../src/engines/sql/ddl.js'
 import { onConflictUpdate } from '../src/engines/sql/upsert.js'
 import { countRows, lookupRows } from '../src/engines/sql/queries.js'
 import { type FailureKind, messageOf, SinkWriteError } from '../src/errors.js'
 import { faultPoint } from '../src/faults.js'
-import type { IndexDefinition, PreparePlan, Sink, SinkOptions, WriteKind, WriteTarget } from '../src/sink.js'
+import type { RawPage } from '../src/raw.js'
+import type { IndexDefinition, PreparePlan, RawWriter, Sink, SinkOptions, WriteKind, WriteTarget } from '../src/sink.js'
 import type { ColumnInfo, KeyTuple, Row, TableSchema } from '../src/types.js'
-import { checkRows, jsonText } from '../src/values.js'
+import { checkRows } from '../src/values.js'
+import { copyText } from './postgres-copy-text.js'
 import { createEnumTypes, pgColumnType, pgExtras, PostgresSchemaWriter } from './postgres-schema.js'
 
 export function createSink(connection: string | ConnectionOptions, options: SinkOptions = {}): PostgresSink {
@@ -95,11 +98,27 @@ export class PostgresSink implements Sink {
   async write(target: WriteTarget, rows: readonly Row[], kind: WriteKind): Promise<void> {
     // numeric(p,s) and timestamps round extra digits without an error: refuse them first.
     checkRows(target, rows)
+    await this.#copyIn(target, kind, target.columns.map((c) => c.name), () => copyText(target.columns, rows))
+  }
+
+  /**
+   * The raw passthrough: a source's COPY text, written as it is. Upserts (a resumed partition's
+   * replay, upsert mode) go through the staging table as decoded rows do: COPY cannot upsert.
+   */
+  readonly raw: RawWriter = {
+    format: copyTextFormat,
+    accepts: acceptsCopyText,
+    write: (target, page, kind) => this.#copyIn(target, kind, page.columns, () => rawChunks(page)),
+  }
+
+  /** One transaction: COPY `text` into the table (or, to upsert, into the staging table and from it). */
+  async #copyIn(target: WriteTarget, kind: WriteKind, columns: readonly string[], text: () => Iterable<string | Buffer>): Promise<void> {
     const client = await this.#client()
     const into = kind === 'upsert' ? await this.#stage(client, target) : target.table
     try {
       await this.#transaction(client, async () => {
-        await copyRows(client, into, target.columns, rows)
+        const copy = client.query(copyFrom(`COPY ${quoteIdent(into)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN`))
+        await pipeline(Readable.from(text()), copy)
         if (kind === 'upsert') await client.query(upsertSql(target, into))
       })
     } catch (err) {
@@ -210,68 +229,13 @@ function upsertSql(target: WriteTarget, stage: string): string {
   return `INSERT INTO ${quoteIdent(target.table)} (${names}) SELECT ${names} FROM ${quoteIdent(stage)} ${onConflictUpdate(pgSpelling, target.columns, target.key)}`
 }
 
-async function copyRows(client: pg.Client, table: string, columns: readonly ColumnInfo[], rows: readonly Row[]) {
-  const names = columns.map((c) => quoteIdent(c.name)).join(', ')
-  const copy = client.query(copyFrom(`COPY ${quoteIdent(table)} (${names}) FROM STDIN`))
-  await pipeline(Readable.from(copyText(columns, rows)), copy)
-}
-
-/** The rows in COPY text format, in chunks of about 64 KiB. */
-function* copyText(columns: readonly ColumnInfo[], rows: readonly Row[]): Generator<string> {
-  const names = columns.map((c) => c.name)
-  const encoders = columns.map(copyEncoder)
-  const half = rows.length >> 1
-  let chunk = ''
-  for (let i = 0; i < rows.length; i++) {
+/** A raw page's text, with the kill tests' crash point halfway through, as `copyText` has. */
+function* rawChunks(page: RawPage): Generator<Buffer> {
+  const half = page.chunks.length >> 1
+  for (let i = 0; i < page.chunks.length; i++) {
     if (i === half) faultPoint('sink-write')
-    const row = rows[i]!
-    let line = encoders[0]!(row[names[0]!])
-    for (let c = 1; c < names.length; c++) line += '\t' + encoders[c]!(row[names[c]!])
-    chunk += line + '\n'
-    if (chunk.length >= 65_536) {
-      yield chunk
-      chunk = ''
-    }
+    yield page.chunks[i]!
   }
-  if (chunk) yield chunk
-}
-
-// https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.2 (text format)
-const copySpecial = /[\\\n\r\t]/
-const copySpecials = /[\\\n\r\t]/g
-const copyEscapes: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' }
-
-function escapeCopy(text: string): string {
-  return copySpecial.test(text) ? text.replace(copySpecials, (c) => copyEscapes[c]!) : text
-}
-
-/** A column's encoder, chosen once per batch rather than per value. */
-function copyEncoder(column: ColumnInfo): (value: unknown) => string {
-  if (column.type === 'json') return (v) => (v === null || v === undefined ? '\\N' : escapeCopy(jsonText(v)))
-  if (column.type === 'integer' || column.type === 'bigint') {
-    return (v) => (v === null || v === undefined ? '\\N' : typeof v === 'number' || typeof v === 'bigint' ? String(v) : copyField(v, column))
-  }
-  return (v) => copyField(v, column)
-}
-
-function copyField(value: unknown, column: ColumnInfo): string {
-  if (value === null || value === undefined) return '\\N'
-  // Parsed JSON: a string here is a JSON string value, not JSON text.
-  if (column.type === 'json') return escapeCopy(jsonText(value))
-  switch (typeof value) {
-    case 'string':
-      return escapeCopy(value)
-    case 'number':
-    case 'bigint':
-      return String(value)
-    case 'boolean':
-      return value ? 'true' : 'false'
-  }
-  if (value instanceof Uint8Array) {
-    return `\\\\x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}`
-  }
-  if (value instanceof Date) return column.type === 'date' ? value.toISOString().slice(0, 10) : value.toISOString()
-  return escapeCopy(jsonText(value))
 }
 
 /** The driver's error with what PostgreSQL says about where it happened (column, COPY line). */

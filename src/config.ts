@@ -54,6 +54,17 @@ export interface PipelineSettings<S extends object = Row, T extends object = S> 
   numWorkers?: number
   /** Rows per sink write (one transaction, one retry unit). Default 1000. */
   batchSize?: number
+  /**
+   * Bytes per sink write, about: a batch ends at `batchSize` rows or at this many bytes, whichever
+   * comes first, so memory follows a byte budget whatever the row width. Default 4 MiB (4194304).
+   */
+  batchBytes?: number
+  /**
+   * Same-engine copies without a transform pass the source's own bulk text through (PostgreSQL:
+   * `COPY … TO STDOUT` into `COPY … FROM STDIN`), never decoding a row, when the columns fit
+   * (`--dry-run` says which path a table takes). `false` always decodes rows. Default true.
+   */
+  passthrough?: boolean
   /** Which source rows to move: SQL text for the SQL engines. */
   where?: Filter
   transform?: RowTransform<S, T>
@@ -162,6 +173,8 @@ const schema = z.strictObject({
   chunkSize: positiveInt.default(10_000),
   numWorkers: positiveInt.max(64).default(4),
   batchSize: positiveInt.max(1_000_000).default(1000),
+  batchBytes: positiveInt.default(4 * 1024 * 1024),
+  passthrough: z.boolean().default(true),
   where: filter.optional(),
   transform: fn.optional(),
   validate: z.union([z.boolean(), z.enum(['count', 'checksum'])]).default(true),

@@ -3,14 +3,16 @@ import { join } from 'node:path'
 import type { ResolvedSettings } from './config.js'
 import { describeEndpoint, openConnections } from './engines/registry.js'
 import { ConfigError, messageOf } from './errors.js'
-import { inspect } from './inspect.js'
+import { inspect, type Inspection } from './inspect.js'
 import type { Logger } from './log.js'
+import { decodedBecause, pathText } from './passthrough.js'
 import { duration } from './progress.js'
 import type { Report } from './report.js'
 import type { ResolvedPipeline } from './resolve.js'
 import type { Sink } from './sink.js'
 import type { Source } from './source.js'
 import { strategyFor } from './strategy.js'
+import type { TableSchema } from './types.js'
 
 /** What a run would do to one table, as `--dry-run` prints it. */
 export interface TablePlan {
@@ -29,6 +31,8 @@ export interface TablePlan {
   readonly names?: string
   /** Target column ← source type → target type. */
   readonly columns: readonly { name: string; sourceType: string; targetType: string }[]
+  /** How rows travel: `raw passthrough (…)` or `decoded rows (why)`. */
+  readonly path: string
   /** Sample rows the transform ran on; 0 without a transform. */
   readonly sampleRows: number
   readonly warnings: readonly string[]
@@ -85,9 +89,16 @@ export async function planTable(s: ResolvedSettings, source: Source, sink: Sink)
       sourceType: c.nativeType,
       targetType: existing.get(c.name)?.nativeType ?? sink.nativeType?.(c) ?? c.type,
     })),
+    path: pathText(source, decodedBecause(s, seen.keys, source, sink, seen.source, plannedTarget(s, seen, sink))),
     sampleRows: s.transform ? seen.sample.length : 0,
     warnings,
   }
+}
+
+/** The target as the run would write it: the existing table, or the one it would create, typed as the sink creates it. */
+function plannedTarget(s: ResolvedSettings, seen: Inspection, sink: Sink): TableSchema {
+  if (seen.existingTarget && s.writeMode !== 'recreate') return seen.existingTarget
+  return { ...seen.inferred, columns: seen.inferred.columns.map((c) => ({ ...c, nativeType: sink.nativeType?.(c) ?? c.nativeType })) }
 }
 
 const keyList = (names: readonly string[]) => (names.length === 1 ? names[0]! : `(${names.join(', ')})`)
@@ -109,6 +120,7 @@ export function logPlan(logger: Logger, p: TablePlan, schema: readonly string[] 
       `target: ${p.targetAction}`,
       ...(p.names ? [`names: ${p.names}`] : []),
       `checkpoint: ${p.checkpointFile}`,
+      `path: ${p.path}`,
       `transform: ${p.sampleRows ? `ran on ${p.sampleRows} sample row(s)` : 'none'}`,
       'columns:',
       ...p.columns.map((c) => `  ${c.name.padEnd(width)}  ${c.sourceType} → ${c.targetType}`),

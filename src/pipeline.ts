@@ -3,16 +3,18 @@ import { pipeline } from 'node:stream/promises'
 import { coalesce } from '../transforms/batch.js'
 import { checkpointTap } from '../transforms/checkpoint-tap.js'
 import { mapRows } from '../transforms/map-rows.js'
-import { InFlight, type WriteEvents, writeBatches } from '../transforms/write.js'
+import { InFlight, type WriteEvents, writeBatches, type WriterContext } from '../transforms/write.js'
+import { writeRawPages } from '../transforms/write-raw.js'
 import type { Checkpoint } from './checkpoint.js'
 import { messageOf } from './errors.js'
 import type { ResolvedSettings } from './config.js'
 import { checkedPages, type Keys } from './key-check.js'
 import type { Sink, WriteTarget } from './sink.js'
-import { type ReadEvents, retryingRead } from './read-retry.js'
+import type { RawPage } from './raw.js'
+import { type ReadEvents, retryingPages } from './read-retry.js'
 import type { Page, ReadSpec, Source } from './source.js'
 import type { RunError, Stats } from './stats.js'
-import type { Row } from './types.js'
+import type { Json, Row } from './types.js'
 
 /** What every partition of a run shares. */
 export interface RunContext {
@@ -22,6 +24,8 @@ export interface RunContext {
   readonly target: WriteTarget
   /** Whether the target key is unique in the target table (upserts work). */
   readonly upsertable: boolean
+  /** Whether the rows pass through as the engine's raw bulk text, never decoded (`passthroughFor`). */
+  readonly raw: boolean
   /** Aborted (with an `InterruptedError`) to stop at the next batch boundary. */
   readonly stop: AbortSignal
   readonly stats: Stats
@@ -37,7 +41,8 @@ export interface Connections {
 
 /**
  * The one pipeline: source.read(partition, position) → transform → batch → retry(sink.write) →
- * checkpoint tap. Runs partition `index` of the checkpoint from its position to its end.
+ * checkpoint tap; for a raw passthrough, source.raw.read → retry(sink.raw.write) → checkpoint tap.
+ * Runs partition `index` of the checkpoint from its position to its end.
  */
 export async function runPartition(
   ctx: RunContext,
@@ -53,17 +58,26 @@ export async function runPartition(
   const stopWith = () => stop.abort(signal?.reason)
   signal?.addEventListener('abort', stopWith, { once: true })
   const reading = new AbortController()
-  let pages: AsyncIterable<Page> = readWithRetries(ctx, conn.source, {
+  const spec: ReadSpec = {
     table: s.sourceTable,
     key: ctx.keys.source,
     filter: s.where,
     partition: checkpoint.partitions[index]!,
     after: checkpoint.position(index),
     pageSize: s.batchSize,
+    pageBytes: s.batchBytes,
     verifyUnique: ctx.keys.origin === 'asserted',
     passthrough: s.transform === undefined && conn.source.engine === conn.sink.engine,
-  }, AbortSignal.any([reading.signal, stop.signal]))
-  if (ctx.keys.checkWhileReading) pages = checkedPages(pages, s.sourceTable, ctx.keys)
+  }
+  const readSignal = AbortSignal.any([reading.signal, stop.signal])
+  let pages: AsyncIterable<Page | RawPage>
+  if (ctx.raw) {
+    const raw = conn.source.raw!
+    pages = readWithRetries(ctx, (after) => raw.read({ ...spec, after }), conn.source, spec.after, readSignal)
+  } else {
+    pages = readWithRetries(ctx, (after) => conn.source.read({ ...spec, after }), conn.source, spec.after, readSignal)
+    if (ctx.keys.checkWhileReading) pages = checkedPages(pages as AsyncIterable<Page>, s.sourceTable, ctx.keys)
+  }
   // A Readable, not the bare generator: it reads the next page while the sink writes this one.
   const readable = Readable.from(pages, { objectMode: true, highWaterMark: 2 })
   // A failed stage destroys the reader, which waits for the generator: a read sitting out its
@@ -91,9 +105,15 @@ export async function runPartition(
 }
 
 /** The partition's read, started again from its last page after a transient failure. */
-function readWithRetries(ctx: RunContext, source: Source, spec: ReadSpec, signal: AbortSignal): AsyncIterable<Page> {
+function readWithRetries<P extends { readonly position: Json }>(
+  ctx: RunContext,
+  read: (after: Json | undefined) => AsyncIterable<P>,
+  source: Source,
+  from: Json | undefined,
+  signal: AbortSignal,
+): AsyncIterable<P> {
   const failures: RunError[] = []
-  return retryingRead(source, spec, {
+  return retryingPages(read, (err) => source.classify(err), from, {
     maxRetries: ctx.settings.maxRetries,
     retryDelay: ctx.settings.retryDelay,
     signal,
@@ -112,38 +132,38 @@ async function runStages(
   conn: Connections,
   index: number,
   worker: number,
-  readable: AsyncIterable<Page>,
+  readable: AsyncIterable<Page | RawPage>,
   signal: AbortSignal,
   inFlight: InFlight,
   repeats: boolean,
 ): Promise<void> {
   const s = ctx.settings
   const checkpoint = ctx.checkpoint
-  await pipeline(
-    readable,
-    mapRows(s.transform, s.sourceTable, ctx.keys.source),
-    coalesce<Row>(s.batchSize),
-    writeBatches({
-      sink: conn.sink,
-      target: ctx.target,
-      mode: s.writeMode,
-      upsertable: ctx.upsertable,
-      checkShape: s.transform !== undefined,
-      maxRetries: s.maxRetries,
-      retryDelay: s.retryDelay,
-      skipExisting: s.skipExisting,
-      stats: ctx.stats,
-      worker,
-      events: ctx.events,
-      lease: {
-        replaying: () => repeats || checkpoint.replaying(index),
-        beforeCommit: (rows) => checkpoint.beforeCommit(index, rows),
-      },
-      signal,
-      stop: ctx.stop,
-      inFlight,
-    }),
-    checkpointTap(checkpoint, index),
-    { signal },
-  )
+  const writer: WriterContext = {
+    sink: conn.sink,
+    target: ctx.target,
+    mode: s.writeMode,
+    upsertable: ctx.upsertable,
+    checkShape: s.transform !== undefined,
+    maxRetries: s.maxRetries,
+    retryDelay: s.retryDelay,
+    skipExisting: s.skipExisting,
+    stats: ctx.stats,
+    worker,
+    events: ctx.events,
+    lease: {
+      replaying: () => repeats || checkpoint.replaying(index),
+      beforeCommit: (rows) => checkpoint.beforeCommit(index, rows),
+    },
+    signal,
+    stop: ctx.stop,
+    inFlight,
+  }
+  const tap = checkpointTap(checkpoint, index)
+  if (ctx.raw) {
+    await pipeline(readable as AsyncIterable<RawPage>, writeRawPages(writer), tap, { signal })
+    return
+  }
+  const rows = readable as AsyncIterable<Page>
+  await pipeline(rows, mapRows(s.transform, s.sourceTable, ctx.keys.source), coalesce<Row>(s.batchSize, s.batchBytes), writeBatches(writer), tap, { signal })
 }

@@ -1,4 +1,5 @@
 import pRetry from 'p-retry'
+import type { FailureKind } from './errors.js'
 import type { Page, ReadSpec, Source } from './source.js'
 import type { Json } from './types.js'
 
@@ -26,15 +27,25 @@ export interface ReadRetry {
  * page handed over, with exponential backoff. Positions are exact, so no row is lost or read
  * twice; the source reconnects on its own. Every page gets its own retries, as every batch does.
  */
-export async function* retryingRead(source: Source, spec: ReadSpec, retry: ReadRetry): AsyncGenerator<Page> {
-  let after = spec.after
-  let pages: AsyncIterator<Page> | undefined
+export function retryingRead(source: Source, spec: ReadSpec, retry: ReadRetry): AsyncGenerator<Page> {
+  return retryingPages((after) => source.read({ ...spec, after }), (err) => source.classify(err), spec.after, retry)
+}
+
+/** `read(after)` with `retryingRead`'s retries, for any pages that report their position (raw ones too). */
+export async function* retryingPages<P extends { readonly position: Json }>(
+  read: (after: Json | undefined) => AsyncIterable<P>,
+  classify: (err: unknown) => FailureKind,
+  from: Json | undefined,
+  retry: ReadRetry,
+): AsyncGenerator<P> {
+  let after = from
+  let pages: AsyncIterator<P> | undefined
   try {
     for (;;) {
       let failures = 0
       const next = await pRetry(
         async () => {
-          pages ??= source.read({ ...spec, after })[Symbol.asyncIterator]()
+          pages ??= read(after)[Symbol.asyncIterator]()
           try {
             return await pages.next()
           } catch (err) {
@@ -50,9 +61,9 @@ export async function* retryingRead(source: Source, spec: ReadSpec, retry: ReadR
           minTimeout: retry.retryDelay,
           maxTimeout: Math.max(retry.retryDelay, 5 * 60_000),
           randomize: false,
-          shouldRetry: ({ error }) => source.classify(error) === 'transient',
+          shouldRetry: ({ error }) => classify(error) === 'transient',
           onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-            if (retry.signal.aborted || source.classify(error) !== 'transient') return
+            if (retry.signal.aborted || classify(error) !== 'transient') return
             failures += 1
             retry.failed(error, attemptNumber, retriesLeft, retryDelay(retry, attemptNumber), after)
           },

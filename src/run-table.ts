@@ -11,6 +11,7 @@ import { LockedError, lockFileOf, takeLock } from './lock.js'
 import type { Keys } from './key-check.js'
 import { sameSet } from './keys.js'
 import type { Logger } from './log.js'
+import { decodedBecause, pathText } from './passthrough.js'
 import type { RunContext } from './pipeline.js'
 import { type ProgressFactory, progressLine } from './progress.js'
 import type { RejectedRows } from './rejected.js'
@@ -197,11 +198,14 @@ async function prepare(
   const target = writeTarget(seen.keys, schema, seen)
   const rejects = new TableRejects(s, target, stats, env.rejected, logger)
   await rejects.load(checkpoint.rejectedFiles)
+  const decoded = decodedBecause(s, seen.keys, source, sink, seen.source, schema)
+  logger.info(`path: ${pathText(source, decoded)}`)
   return {
     settings: s,
     keys: seen.keys,
     target,
     upsertable: schema.uniqueKeys.some((u) => sameSet(u, target.key)),
+    raw: decoded === undefined,
     stats,
     checkpoint,
     rejects,

@@ -1,5 +1,6 @@
 import type { SchemaWriter } from './catalog.js'
 import type { FailureKind } from './errors.js'
+import type { RawPage } from './raw.js'
 import type { ColumnInfo, KeyTuple, Row, TableSchema } from './types.js'
 
 /**
@@ -92,6 +93,8 @@ export interface Sink {
   readonly documents?: boolean
   /** The DDL of whole-database copies (`tables: 'all'`); an engine without it cannot take one. */
   readonly schema?: SchemaWriter
+  /** Optional: writes a source's raw bulk text of the same format as it is (src/raw.ts). */
+  readonly raw?: RawWriter
   open(): Promise<void>
   /** Creates, truncates or recreates the target as the plan says; returns the table's schema. */
   prepare(plan: PreparePlan): Promise<TableSchema>
@@ -156,4 +159,16 @@ export interface Sink {
   /** Maps a failed write's error to what the pipeline should do about it. */
   classify(err: unknown): FailureKind
   close(): Promise<void>
+}
+
+/** A sink's raw write. */
+export interface RawWriter {
+  readonly format: string
+  /**
+   * Whether a value of the source column, written raw into the target column, is stored as the
+   * decoded path would store it (or refused where that would refuse it).
+   */
+  accepts(from: ColumnInfo, to: ColumnInfo): boolean
+  /** One transaction, as `Sink.write`: resolves when committed, leaves nothing when it rejects. */
+  write(target: WriteTarget, page: RawPage, kind: WriteKind): Promise<void>
 }

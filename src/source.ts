@@ -1,5 +1,6 @@
 import type { Catalog } from './catalog.js'
 import type { FailureKind } from './errors.js'
+import type { RawPage } from './raw.js'
 import type { Json, Row, TableSchema } from './types.js'
 
 /**
@@ -23,6 +24,8 @@ export interface ReadSpec extends TableRead {
   /** The position after the last page already handled, as a page reported it; undefined: from the start. */
   readonly after?: Json | undefined
   readonly pageSize: number
+  /** About how many bytes a page may hold (a raw read cuts its pages by it); default: no limit. */
+  readonly pageBytes?: number
   /** Read only these columns (validation reads keys only); default: every column. */
   readonly columns?: readonly string[]
   /**
@@ -57,6 +60,12 @@ export interface Source {
    * core then writes a resumed partition with upserts to its end, not only over its lease.
    */
   readonly resumeRepeats?: boolean
+  /**
+   * Optional: reads a partition as the engine's own bulk text, never decoding a row, for a sink of
+   * the same format (src/raw.ts). The core uses it when the copy has no transform and the columns
+   * fit (`passthroughFor`).
+   */
+  readonly raw?: RawReader
   open(): Promise<void>
   /** Whole-database copies: every base table with its full schema, and what is not copied. */
   catalog?(): Promise<Catalog>
@@ -80,4 +89,16 @@ export interface Source {
   /** Maps a failed read's error to what the core should do: only `transient` ones are retried. */
   classify(err: unknown): FailureKind
   close(): Promise<void>
+}
+
+/** A source's raw read: the same partitions, positions and order as its decoded read. */
+export interface RawReader {
+  /** What the text is, e.g. `postgres-copy-text`; a sink of the same format writes it. */
+  readonly format: string
+  /**
+   * Pages of at most `spec.pageSize` rows and, but for a single row longer than that,
+   * `spec.pageBytes` bytes. Closes what it holds when abandoned; a failed read may be started
+   * again from the last page's position, as a decoded read may.
+   */
+  read(spec: ReadSpec): AsyncIterable<RawPage>
 }

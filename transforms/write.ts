@@ -107,13 +107,18 @@ async function writeBatch(ctx: WriterContext, batch: Batch): Promise<Committed> 
   if (ctx.skipExisting && rows.length > 0) rows = await withoutExisting(ctx, rows)
   const filtered = batch.sourceRows - batch.rows.length
   const existing = batch.rows.length - misshapen - rows.length
-  const kind: WriteKind = ctx.mode === 'upsert' || ctx.lease.replaying() ? 'upsert' : 'insert'
+  const kind = kindOf(ctx)
   await ctx.lease.beforeCommit(batch.sourceRows)
   const written = rows.length > 0 ? await writeOrIsolate(ctx, rows, kind) : 0
   const failed = rows.length - written + misshapen
   // Counted here, not by the stage after: a run that fails meanwhile still counts this batch.
   ctx.stats.committed({ migrated: written, failed, skipped: filtered + existing, filtered }, ctx.worker)
   return { position: batch.position, sourceRows: batch.sourceRows, written, filtered, existing, failed }
+}
+
+/** Upserts in upsert mode and while a resumed partition replays what a crashed run may have written. */
+export function kindOf(ctx: WriterContext): WriteKind {
+  return ctx.mode === 'upsert' || ctx.lease.replaying() ? 'upsert' : 'insert'
 }
 
 /**
@@ -160,16 +165,24 @@ async function writeOrIsolate(ctx: WriterContext, rows: Row[], kind: WriteKind):
   try {
     return await writeReporting(ctx, rows, kind)
   } catch (err) {
-    if (ctx.sink.classify(err) !== 'rejected') throw err
-    if (rows.length === 1) {
-      await ctx.events.rejected(rows[0]!, err)
-      return 0
-    }
-    ctx.events.split(rows, err)
-    const written = await splitAndWrite(ctx, rows, kind)
-    ctx.events.splitDone(rows, rows.length - written)
-    return written
+    return isolate(ctx, rows, kind, err)
   }
+}
+
+/**
+ * After the target refused the batch `rows` with `err`: splits it until each refused row stands
+ * alone and is set aside, writing the others; returns how many were written. Rethrows any other error.
+ */
+export async function isolate(ctx: WriterContext, rows: Row[], kind: WriteKind, err: unknown): Promise<number> {
+  if (ctx.sink.classify(err) !== 'rejected') throw err
+  if (rows.length === 1) {
+    await ctx.events.rejected(rows[0]!, err)
+    return 0
+  }
+  ctx.events.split(rows, err)
+  const written = await splitAndWrite(ctx, rows, kind)
+  ctx.events.splitDone(rows, rows.length - written)
+  return written
 }
 
 /** Writes the halves of a refused batch, splitting further until each refused row stands alone. */
@@ -199,16 +212,30 @@ async function writeReporting(ctx: WriterContext, rows: Row[], kind: WriteKind):
   return rows.length - refused.length
 }
 
-async function writeWithRetry(ctx: WriterContext, rows: Row[], kind: WriteKind): Promise<WriteResult | void> {
+function writeWithRetry(ctx: WriterContext, rows: Row[], kind: WriteKind): Promise<WriteResult | void> {
+  const about = { rows: rows.length, key: () => keyText(keyOf(rows[0]!, ctx.target.key)) }
+  return withRetries(ctx, about, kind, (k) => ctx.sink.write(ctx.target, rows, k))
+}
+
+/**
+ * One batch's write, `write(kind)`, tried again with exponential backoff after transient failures;
+ * `about` says how many rows it holds and the first one's key, for the run's errors.
+ */
+export async function withRetries<T>(
+  ctx: WriterContext,
+  about: { rows: number; key: () => string },
+  kind: WriteKind,
+  write: (kind: WriteKind) => Promise<T>,
+): Promise<T> {
   const failures: { resolved: number }[] = []
-  let attempt: Promise<WriteResult | void> | undefined
-  let result: WriteResult | void = undefined
+  let attempt: Promise<T> | undefined
+  let result: T
   // A transient failure may have come after the commit (a lost reply): the batch may be in the
   // target already, so it is retried as an upsert, as a resume replays what may have been written.
   const retryKind: WriteKind = ctx.upsertable ? 'upsert' : kind
   let tries = 0
   try {
-    result = await pRetry(() => (attempt = ctx.sink.write(ctx.target, rows, tries++ === 0 ? kind : retryKind)), retryOptions(ctx, rows, failures))
+    result = await pRetry(() => (attempt = write(tries++ === 0 ? kind : retryKind)), retryOptions(ctx, about, failures))
   } catch (err) {
     // Stopped from outside (p-retry gives up at once): the attempt under way, if any, still
     // decides whether the batch is in the target, and a committed batch must be counted.
@@ -229,7 +256,7 @@ function notRetried(ctx: WriterContext, err: unknown): SinkWriteError {
   )
 }
 
-function retryOptions(ctx: WriterContext, rows: Row[], failures: { resolved: number }[]): Parameters<typeof pRetry>[1] {
+function retryOptions(ctx: WriterContext, about: { rows: number; key: () => string }, failures: { resolved: number }[]): Parameters<typeof pRetry>[1] {
   return {
     signal: ctx.signal,
     // Without a unique target key a retry cannot tell a batch already committed (a lost reply)
@@ -245,13 +272,13 @@ function retryOptions(ctx: WriterContext, rows: Row[], failures: { resolved: num
       failures.push(
         ctx.stats.addError({
           message: messageOf(error),
-          rows: rows.length,
+          rows: about.rows,
           resolved: false,
           kind: 'transient',
-          key: keyText(keyOf(rows[0]!, ctx.target.key)),
+          key: about.key(),
         }),
       )
-      ctx.events.attemptFailed(error, attemptNumber, retriesLeft, rows.length)
+      ctx.events.attemptFailed(error, attemptNumber, retriesLeft, about.rows)
     },
   }
 }

@@ -9,7 +9,8 @@ const env = (name: string, fallback?: string): string => {
 /**
  * The pipeline `npm run bench` times: a straight copy (no transform) of the generated users table,
  * configured from the environment so that one file serves every case:
- * SOURCE_URL, TARGET_URL, SOURCE_TABLE, TARGET_TABLE, KEY, STRATEGY, WORKERS, CHUNK_SIZE, BATCH_SIZE.
+ * SOURCE_URL, TARGET_URL, SOURCE_TABLE, TARGET_TABLE, KEY, STRATEGY, WORKERS, CHUNK_SIZE, BATCH_SIZE,
+ * PASSTHROUGH (`false`: decode rows even PG → PG).
  *
  * Settings are those a user would run with: checkpoints on at their default interval, the target
  * dropped and created by ferry at the start of each run (`recreate`), and validation off, as the
@@ -25,6 +26,7 @@ export default definePipeline({
   numWorkers: Number(env('WORKERS', '2')),
   chunkSize: Number(env('CHUNK_SIZE', '10000')),
   batchSize: Number(env('BATCH_SIZE', '1000')),
+  passthrough: env('PASSTHROUGH', 'true') !== 'false',
   writeMode: 'recreate',
   validate: false,
   checkpoints: true,

@@ -13,6 +13,8 @@ options (each overrides the pipeline file's setting):
   --status               show a distributed run's ranges: pending, active (and by whom), done, failed
   --chunk-size N         rows per chunk
   --batch-size N         rows per write
+  --batch-bytes N        bytes per write, about (a write ends at whichever limit comes first)
+  --no-passthrough       decode rows even where a same-engine copy could pass its raw text through
   --workers N            workers of the parallel strategy
   --where SQL            source filter
   --write-mode upsert|insert|truncate|recreate
@@ -33,6 +35,8 @@ const options = {
   status: { type: 'boolean' },
   'chunk-size': { type: 'string' },
   'batch-size': { type: 'string' },
+  'batch-bytes': { type: 'string' },
+  'no-passthrough': { type: 'boolean' },
   workers: { type: 'string' },
   where: { type: 'string' },
   'write-mode': { type: 'string' },
@@ -79,6 +83,8 @@ export function parseCli(argv: string[]): CliArgs {
   set('queueName', values['queue-name'])
   set('chunkSize', integer('--chunk-size', values['chunk-size']))
   set('batchSize', integer('--batch-size', values['batch-size']))
+  set('batchBytes', integer('--batch-bytes', values['batch-bytes']))
+  if (values['no-passthrough']) set('passthrough', false)
   set('numWorkers', integer('--workers', values.workers))
   set('where', values.where)
   set('writeMode', values['write-mode'])

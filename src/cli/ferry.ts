@@ -1,7 +1,5 @@
-import { copyCommand, copyUsage } from './copy.js'
+import { copyUsage } from './copy-usage.js'
 import { runCli } from './exit.js'
-import { pipelineCommand } from './pipeline-command.js'
-import { workerCommand } from './worker.js'
 
 const usage = `usage: ferry copy <source-url> <target-url> [options]   copy a whole database
        ferry worker --queue redis://host:6379/0 [options]  work the ranges of distributed runs
@@ -10,15 +8,18 @@ const usage = `usage: ferry copy <source-url> <target-url> [options]   copy a wh
 
 ${copyUsage}`
 
-/** The `ferry` command (package.json `bin`): `ferry copy …`, or a pipeline by name. */
+/**
+ * The `ferry` command (package.json `bin`): `ferry copy …`, or a pipeline by name. The commands
+ * load when they run, so that `--help` loads nothing else.
+ */
 async function ferry(argv: string[]): Promise<number> {
-  if (argv[0] === 'copy') return copyCommand(argv.slice(1))
-  if (argv[0] === 'worker') return workerCommand(argv.slice(1))
+  if (argv[0] === 'copy') return (await import('./copy.js')).copyCommand(argv.slice(1))
+  if (argv[0] === 'worker') return (await import('./worker.js')).workerCommand(argv.slice(1))
   if (argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
     console.log(usage)
     return 0
   }
-  return pipelineCommand(argv)
+  return (await import('./pipeline-command.js')).pipelineCommand(argv)
 }
 
 runCli(ferry)

@@ -3,6 +3,7 @@ import { basename, extname, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { ConfigError, messageOf } from '../errors.js'
 import { isPipeline, type Pipeline } from '../define.js'
+import { loadTypeScript } from './typescript.js'
 
 export const pipelinesDir = (): string => resolve(process.env.FERRY_PIPELINES ?? 'pipelines')
 
@@ -25,6 +26,7 @@ export async function loadPipeline(nameOrPath: string): Promise<{ name: string; 
   const file = isPath ? resolve(nameOrPath) : resolve(pipelinesDir(), `${name}.ts`)
   let module: { default?: unknown }
   try {
+    if (/\.[cm]?ts$/.test(file)) await loadTypeScript()
     module = (await import(pathToFileURL(file).href)) as { default?: unknown }
   } catch (err) {
     const code = (err as { code?: string }).code

@@ -68,6 +68,7 @@ async function sourceOnly(s: ResolvedSettings, planned: PlannedTable, source: im
     checkpointFile: s.checkpointFile,
     targetAction: 'create',
     columns: planned.target.columns.map((c, i) => ({ name: c.name, sourceType: planned.source.columns[i]?.nativeType ?? '?', targetType: c.type })),
+    path: 'decided once the target database exists',
     sampleRows: 0,
     warnings: [],
   }

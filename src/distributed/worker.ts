@@ -11,6 +11,7 @@ import { InterruptedError } from '../interrupt.js'
 import type { Keys } from '../key-check.js'
 import { sameSet } from '../keys.js'
 import { type Logger, stamp } from '../log.js'
+import { decodedBecause } from '../passthrough.js'
 import { runPartition } from '../pipeline.js'
 import { RejectedRows } from '../rejected.js'
 import { RejectedLimitError, TableRejects } from '../rejects.js'
@@ -45,6 +46,8 @@ interface TableSetup {
   readonly keys: Keys
   readonly target: WriteTarget
   readonly upsertable: boolean
+  /** The raw passthrough applies (as the planner's run-table decides it, `decodedBecause`). */
+  readonly raw: boolean
   readonly hash: string
   readonly rejected: RejectedRows
 }
@@ -102,7 +105,8 @@ async function setUp(job: RangeJob, w: WorkerSettings): Promise<TableSetup> {
     const target = writeTarget(seen.keys, schema, seen)
     const upsertable = schema.uniqueKeys.some((u) => sameSet(u, target.key))
     const rejected = new RejectedRows(join(s.reportDir, `${name}-worker-${stamp()}.rejected.jsonl`), Scrubber.for([s]))
-    return { settings: s, keys: seen.keys, target, upsertable, hash: checkpointHash(s, seen.keys), rejected }
+    const raw = decodedBecause(s, seen.keys, source, sink, seen.source, schema) === undefined
+    return { settings: s, keys: seen.keys, target, upsertable, raw, hash: checkpointHash(s, seen.keys), rejected }
   } finally {
     await Promise.allSettled([source.close(), sink.close()])
   }
@@ -133,7 +137,7 @@ async function workRange(job: Job<RangeJob>, token: string, signal: AbortSignal,
   const events = { ...writeEvents(s, checkpoint, rejects, { logger: w.logger, rejected: t.rejected }), readFailed: readFailed(s, w) }
   const conn = await openConnections(s)
   try {
-    const ctx = { settings: s, keys: t.keys, target: t.target, upsertable: t.upsertable, stop: w.stop, stats, checkpoint, events }
+    const ctx = { settings: s, keys: t.keys, target: t.target, upsertable: t.upsertable, raw: t.raw, stop: w.stop, stats, checkpoint, events }
     await runPartition(ctx, conn, 0, 0, signal)
   } catch (err) {
     // Stopped by the operator: the range goes back to the queue at its position, no attempt spent.

@@ -363,17 +363,18 @@ export class PgConnection implements SqlConnection {
     return postgresCatalog((sql, params) => this.query(sql, params), (table) => this.describe(table))
   }
 
-  /** A server-side cursor (pg-cursor), `pageSize` rows a read; closed when the reader stops. */
-  async *cursor(sql: string, params: readonly unknown[], pageSize: number): AsyncGenerator<Row[]> {
+  /** A server-side cursor (pg-cursor), `pageRows()` rows a read; closed when the reader stops. */
+  async *cursor(sql: string, params: readonly unknown[], pageRows: () => number): AsyncGenerator<Row[]> {
     const client = await this.client()
     // The cursor needs the parsers itself: pg-cursor does not take them from the client.
     const cursor = client.query(new Cursor<Row>(sql, params as unknown[], { types: pgTypes }))
     try {
       for (;;) {
-        const page = await this.#read(client, cursor, pageSize).catch((err: unknown) => this.#failed(err))
+        const rows = pageRows()
+        const page = await this.#read(client, cursor, rows).catch((err: unknown) => this.#failed(err))
         if (page.length === 0) return
         yield page
-        if (page.length < pageSize) return
+        if (page.length < rows) return
       }
     } finally {
       // Closing the portal ends its implicit transaction, so an abandoned read holds no snapshot.

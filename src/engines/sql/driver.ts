@@ -26,8 +26,9 @@ export interface SqlDriver {
   /** `postgres database \`app\``: where tables are looked for, for messages. */
   readonly place: string
   /**
-   * Optional: one query's rows in pages through a server-side cursor. Without it, keyset pages
-   * are separate `LIMIT` queries.
+   * Optional: one query's rows in pages through a server-side cursor, each page of `pageRows()`
+   * rows (asked before each fetch: wide rows make smaller pages). Without it, keyset pages are
+   * separate `LIMIT` queries.
    */
-  cursor?(sql: string, params: readonly unknown[], pageSize: number): AsyncIterable<Row[]>
+  cursor?(sql: string, params: readonly unknown[], pageRows: () => number): AsyncIterable<Row[]>
 }

@@ -7,6 +7,7 @@ import type { ColumnInfo, Json, KeyTuple, Row, TableSchema } from '../../types.j
 import type { SqlDriver } from './driver.js'
 import { type KeyColumns, keyAfter, keyAtLeast, keyAtMost, keyIn, whereOf } from './keyset.js'
 import { Params } from './spelling.js'
+import { PageSizer } from '../../row-bytes.js'
 
 /** A partition of an SQL table: the keys after `gt` up to and including `lte`; a missing bound is open. */
 interface KeyRange {
@@ -119,6 +120,27 @@ export async function hasNullKey(driver: SqlDriver, read: TableRead, columns: re
 }
 
 /**
+ * The `SELECT … ORDER BY key` of a partition's rows after `after` (from `after` on with
+ * `overlap`), up to the partition's end, under the filter; its parameters are added to `params`.
+ */
+export function keysetSelect(driver: SqlDriver, schema: TableSchema, spec: ReadSpec, after: KeyTuple | undefined, overlap: boolean, params: Params): string {
+  const sp = driver.spelling
+  const key = keyColumns(driver, schema, spec.key)
+  const range = rangeOf(spec.partition)
+  const where = sqlFilter(driver.engine, spec.filter)
+  const columns = selectList(driver, schema, spec.columns && [...new Set([...spec.key, ...spec.columns])])
+  const conditions = where ? [where] : []
+  if (after) conditions.push((overlap ? keyAtLeast : keyAfter)(key, after, params))
+  if (range.lte) conditions.push(keyAtMost(key, range.lte, params))
+  return `SELECT ${columns} FROM ${sp.quote(spec.table)}${whereOf(conditions)}${orderByKey(driver, spec.table, spec.key)}`
+}
+
+/** Where a partition's read starts: after the position, else after the partition's lower bound (undefined: its start). */
+export function readStart(spec: ReadSpec): KeyTuple | undefined {
+  return spec.after !== undefined ? tupleFromJson(spec.after) : rangeOf(spec.partition).gt
+}
+
+/**
  * Reads one partition in key order from a position, in pages: through the driver's cursor when it
  * has one (one query), else by keyset (`WHERE key > last ORDER BY key LIMIT n`, one query a page,
  * so an abandoned read holds nothing open). Each page reports its last key as the position.
@@ -126,19 +148,10 @@ export async function hasNullKey(driver: SqlDriver, read: TableRead, columns: re
 export async function* keysetPages(driver: SqlDriver, spec: ReadSpec): AsyncGenerator<{ rows: Row[]; position: Json }> {
   const schema = await schemaOf(driver, spec.table)
   const key = keyColumns(driver, schema, spec.key)
-  const range = rangeOf(spec.partition)
   const decode = driver.decoder(schema)
   const sp = driver.spelling
-  const where = sqlFilter(driver.engine, spec.filter)
-  const columns = selectList(driver, schema, spec.columns && [...new Set([...spec.key, ...spec.columns])])
-  const order = orderByKey(driver, spec.table, spec.key)
-  const select = (after: KeyTuple | undefined, overlap: boolean, params: Params) => {
-    const conditions = where ? [where] : []
-    if (after) conditions.push((overlap ? keyAtLeast : keyAfter)(key, after, params))
-    if (range.lte) conditions.push(keyAtMost(key, range.lte, params))
-    return `SELECT ${columns} FROM ${sp.quote(spec.table)}${whereOf(conditions)}${order}`
-  }
-  let after = spec.after !== undefined ? tupleFromJson(spec.after) : range.gt
+  const select = (after: KeyTuple | undefined, overlap: boolean, params: Params) => keysetSelect(driver, schema, spec, after, overlap, params)
+  let after = readStart(spec)
   const page = (rows: Row[]) => {
     after = spec.key.map((k) => rows[rows.length - 1]![k])
     return { rows, position: tupleToJson(after) }
@@ -153,11 +166,14 @@ export async function* keysetPages(driver: SqlDriver, spec: ReadSpec): AsyncGene
       throw new KeyError(`source table \`${spec.table}\` has two rows with key ${keyText(seen)}: the key (${names}) asserted unique is not; choose key columns that are`)
     }
   }
+  // Pages of `pageSize` rows, fewer when they are wide: a page holds about `pageBytes` bytes.
+  const sizer = new PageSizer(spec.pageSize, spec.pageBytes)
   if (driver.cursor) {
     const params = new Params(sp)
     const first = after
     let firstPage = true
-    for await (const rows of driver.cursor(select(after, overlap && first !== undefined, params), params.values, spec.pageSize)) {
+    for await (const rows of driver.cursor(select(after, overlap && first !== undefined, params), params.values, () => sizer.next)) {
+      sizer.saw(rows)
       for (const row of rows) decode(row)
       if (firstPage && overlap && first) dropSeen(rows, first)
       firstPage = false
@@ -169,9 +185,10 @@ export async function* keysetPages(driver: SqlDriver, spec: ReadSpec): AsyncGene
     const params = new Params(sp)
     const seen = overlap ? after : undefined
     const sql = select(after, seen !== undefined, params)
-    const limit = spec.pageSize + (seen ? 1 : 0)
+    const limit = sizer.next + (seen ? 1 : 0)
     const rows = await driver.query(sp.limit(sql, params.add(limit)), params.values)
     const full = rows.length === limit
+    sizer.saw(rows)
     for (const row of rows) decode(row)
     if (seen) dropSeen(rows, seen)
     if (rows.length) yield page(rows)

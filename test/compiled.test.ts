@@ -1,0 +1,40 @@
+import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
+import test from 'ava'
+import { itemsDb, query, range, tempDir } from './helpers.js'
+
+// Issue 15: ferry runs as the JavaScript `npm install` compiles into dist/ (`npm test` builds it
+// first), on plain node; only a pipeline's own .ts file goes through tsx.
+const repo = resolve(import.meta.dirname, '..')
+const ferry = join(repo, 'bin', 'ferry.js')
+const run = promisify(execFile)
+
+test('`ferry --help` runs on plain node from dist/, with no TypeScript loader', async (t) => {
+  const started = performance.now()
+  const { stdout } = await run(process.execPath, [ferry, '--help'], { cwd: repo })
+  t.log(`ferry --help: ${((performance.now() - started) / 1000).toFixed(2)} s`)
+  t.regex(stdout, /usage: ferry copy <source-url> <target-url>/)
+  // NODE_DEBUG=esm names every module the loader stores: ferry's compiled ones, no tsx.
+  const { stderr } = await run(process.execPath, [ferry, '--help'], { cwd: repo, env: { ...process.env, NODE_DEBUG: 'esm' } })
+  const stored = stderr.split('\n').filter((l) => l.includes('Storing '))
+  t.true(stored.some((l) => l.includes('/dist/src/cli/ferry.js')))
+  t.false(stored.some((l) => /tsx|\.ts\b/.test(l)), stored.filter((l) => /tsx|\.ts\b/.test(l)).join('\n'))
+})
+
+test('a .ts pipeline runs under plain node, its imports of ferry’s sources served by the compiled modules in dist/', async (t) => {
+  const dir = tempDir()
+  const env = {
+    ...process.env,
+    SOURCE_URL: itemsDb(join(dir, 'source.db'), range(1, 500)),
+    TARGET_URL: `sqlite:${join(dir, 'target.db')}`,
+    RESOLVED_FILE: join(dir, 'resolved.txt'),
+    WORK_DIR: dir,
+  }
+  const { stdout, stderr } = await run(process.execPath, [ferry, join(repo, 'test', 'fixtures', 'compiled-pipeline.ts')], { cwd: dir, env })
+  t.regex(stdout + stderr, /SUCCESS: 500 migrated/)
+  t.is(readFileSync(join(dir, 'resolved.txt'), 'utf8'), pathToFileURL(join(repo, 'dist', 'src', 'index.js')).href)
+  t.deepEqual(query(join(dir, 'target.db'), "SELECT count(*) AS n FROM items WHERE name = upper(name)"), [{ n: 500 }])
+})
