@@ -253,7 +253,9 @@ wait_up() {
   local t0=$SECONDS
   while ((SECONDS - t0 < CASSANDRA_START_TIMEOUT)); do
     cql_ping && return 0
-    if ! running_pid >/dev/null; then
+    # Liveness by pid alone: a node just launched is a forked shell until it has
+    # exec'd java, and running_pid (which wants CassandraDaemon) would call it dead.
+    if ! kill -0 "$(cat "$PIDFILE" 2>/dev/null)" 2>/dev/null; then
       tail -n 40 "$LOGDIR/system.log" "$LOGDIR/stdout.log" >&2 || true
       die "Cassandra exited while starting (logs: $LOGDIR)"
     fi

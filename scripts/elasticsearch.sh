@@ -110,10 +110,13 @@ launch() {
     -Dferry.es.home="$HOME_DIR" -Dferry.es.host="$ES_HOST" -Dferry.es.port="$ES_PORT" \
     ${ES_JAVA_OPTS:-} -cp "$DIST/classes:$DIST/lib/*" FerryEsNode \
     </dev/null >"$LOG" 2>&1 9>&- &
-  echo $! >"$PIDFILE"
+  local pid=$!
+  echo "$pid" >"$PIDFILE"
   local deadline=$((SECONDS + ${ES_START_TIMEOUT:-180}))
+  # Liveness by pid alone here: until the forked shell has exec'd, its cmdline
+  # is this script's, and pid_alive would call a starting server dead.
   until healthy; do
-    if ! pid_alive || ((SECONDS >= deadline)); then
+    if ! kill -0 "$pid" 2>/dev/null || ((SECONDS >= deadline)); then
       tail -n 30 "$LOG" >&2
       die "Elasticsearch did not start (log: $LOG)"
     fi
