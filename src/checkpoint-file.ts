@@ -144,7 +144,8 @@ export function parseState(text: string, planText: string, planName = 'its plan'
   }
 }
 
-async function readIfThere(file: string): Promise<string | undefined> {
+/** A file's text, or undefined when there is no such file. */
+export async function readIfThere(file: string): Promise<string | undefined> {
   try {
     return await readFile(file, 'utf8')
   } catch (err) {

@@ -1,5 +1,6 @@
-import { readdir, readFile, rm } from 'node:fs/promises'
+import { readdir, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
+import { readIfThere } from './checkpoint-file.js'
 import { writeAtomically } from './checkpoint.js'
 import type { ResolvedSettings } from './config.js'
 import { describeEndpoint } from './engines/registry.js'
@@ -154,13 +155,8 @@ export class DeferredIndexes {
 
   async #read(): Promise<Saved | undefined> {
     await removeStaleTemps(this.#file)
-    let text: string
-    try {
-      text = await readFile(this.#file, 'utf8')
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw err
-    }
+    const text = await readIfThere(this.#file)
+    if (text === undefined) return undefined
     const saved = parse(text, this.#file)
     const target = describeEndpoint(this.#s.target)
     if (saved.target !== target || saved.table !== this.#s.targetTable) {

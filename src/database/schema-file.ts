@@ -1,4 +1,5 @@
-import { readFile, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
+import { readIfThere } from '../checkpoint-file.js'
 import { writeAtomically } from '../checkpoint.js'
 import { FerryError, messageOf } from '../errors.js'
 import type { ForeignKeyInfo, IndexInfo } from '../types.js'
@@ -26,13 +27,8 @@ export interface SavedSchema {
 export const schemaFile = (checkpointDir: string, pipeline: string): string => `${checkpointDir}/${pipeline}.schema.json`
 
 export async function readSchemaFile(file: string, target: string): Promise<SavedSchema | undefined> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw err
-  }
+  const text = await readIfThere(file)
+  if (text === undefined) return undefined
   let saved: SavedSchema
   try {
     saved = JSON.parse(text) as SavedSchema

@@ -1,4 +1,5 @@
-import { readFile, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
+import { readIfThere } from '../checkpoint-file.js'
 import { writeAtomically } from '../checkpoint.js'
 import { CheckpointError, messageOf } from '../errors.js'
 import type { Counts } from '../stats.js'
@@ -26,13 +27,8 @@ export interface DatabaseState {
 export const stateFile = (checkpointDir: string, pipeline: string): string => `${checkpointDir}/${pipeline}.database.json`
 
 export async function readState(file: string): Promise<DatabaseState | undefined> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw err
-  }
+  const text = await readIfThere(file)
+  if (text === undefined) return undefined
   try {
     const state = JSON.parse(text) as DatabaseState
     if (state.version !== 1) throw new Error(`version ${String(state.version)} is not this ferry's format (1)`)
