@@ -99,7 +99,8 @@ export function checkTargetKey(s: ResolvedSettings, keys: Keys, target: TableSch
       `setting \`targetKey\`: target table \`${target.table}\` has no column ${missing.map((m) => `\`${m}\``).join(', ')} (it has ${target.columns.map((c) => c.name).join(', ')})`,
     )
   }
-  if (s.writeMode !== 'upsert' && !s.checkpoints) return
+  // A distributed range taken over is replayed with upserts whatever `checkpoints` says.
+  if (s.writeMode !== 'upsert' && !s.checkpoints && s.strategy !== 'distributed') return
   if (target.uniqueKeys.some((u) => sameSet(u, keys.target))) return
   const names = keys.target.map((k) => `\`${k}\``).join(', ')
   const why = s.writeMode === 'upsert' ? 'upserts need' : 'a resumed run replays rows with upserts, which need'

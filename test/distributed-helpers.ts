@@ -107,3 +107,21 @@ export async function dropQueue(queue: string, queueName: string): Promise<void>
     connection.disconnect()
   }
 }
+
+/** Removes range `index`'s job, whatever its state, as an operator would by hand; waits out a dead worker's lock. */
+export async function removeRangeJob(queue: string, queueName: string, index: number, timeoutMs = 30_000): Promise<void> {
+  const connection = queueRedis(queue)
+  const q = new Queue<RangeJob>(queueName, { connection })
+  try {
+    const jobs = await q.getJobs(['active', 'waiting', 'failed', 'delayed', 'completed'])
+    const job = jobs.find((j) => j?.data.index === index)
+    if (!job) throw new Error(`range ${index} has no job on ${queueName}`)
+    // A locked job cannot be removed: the killed worker's lock expires first.
+    for (const deadline = Date.now() + timeoutMs; (await q.remove(job.id!)) !== 1; await sleep(200)) {
+      if (Date.now() > deadline) throw new Error(`range ${index}'s job stayed locked for ${timeoutMs} ms`)
+    }
+  } finally {
+    await q.close()
+    connection.disconnect()
+  }
+}

@@ -9,8 +9,10 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import test, { type ExecutionContext } from 'ava'
 import { resolveSettings } from '../src/config.js'
 import type { DistributedSummary } from '../src/distributed/job.js'
-import { ConfigError } from '../src/errors.js'
-import { dropQueue, jobCount, queueHolds, rangeInProgress, startWorker, type WorkerChild } from './distributed-helpers.js'
+import { ConfigError, KeyError } from '../src/errors.js'
+import { checkTargetKey } from '../src/target-schema.js'
+import type { ColumnInfo } from '../src/types.js'
+import { dropQueue, jobCount, queueHolds, rangeInProgress, removeRangeJob, startWorker, type WorkerChild } from './distributed-helpers.js'
 import { runId } from './engines.js'
 import { itemsDb, range, tempDir } from './helpers.js'
 import { runChild } from './kill-helpers.js'
@@ -79,6 +81,15 @@ test('the distributed strategy without a queue, or with refused rows set aside, 
   t.throws(() => resolveSettings('p', { ...base, queue: 'redis://h:6379/0', onRejectedRow: 'skip' }), { instanceOf: ConfigError, message: /stops at a refused row/ })
   t.throws(() => resolveSettings('p', { ...base, queue: 'postgres://h/db' }), { instanceOf: ConfigError, message: /expected a Redis URL/ })
   t.is(resolveSettings('p', { ...base, queue: 'redis://h:6379/0' }).queueName, 'ferry')
+})
+
+test('with checkpoints off the distributed strategy still needs a unique target key: a range taken over is replayed with upserts', (t) => {
+  const s = resolveSettings('p', { source: 'sqlite:a.db', target: 'sqlite:b.db', sourceTable: 'items', strategy: 'distributed', queue: 'redis://h:6379/0', checkpoints: false, writeMode: 'insert' })
+  const keys = { source: ['id'], sourceColumns: [], origin: 'primary key', checkWhileReading: false, target: ['id'] } as const
+  const column = { name: 'id', type: 'integer', nativeType: 'integer', nullable: false } as unknown as ColumnInfo
+  const keyless = { table: 'items_copy', columns: [column], primaryKey: [], uniqueKeys: [] }
+  t.throws(() => checkTargetKey(s, keys, keyless), { instanceOf: KeyError, message: /items_copy` has no primary key or unique constraint on \(`id`\)/ })
+  t.notThrows(() => checkTargetKey({ ...s, strategy: 'chunked' }, keys, keyless))
 })
 
 if (ready) {
@@ -172,6 +183,47 @@ if (ready) {
       t.regex(again.output, new RegExp(`range ${held.index} done by w2: \\d+ rows, resumed at \\d+ rows from w1's position`))
     } finally {
       await Promise.all([first1.end(), worker.end()])
+    }
+  })
+
+  test('a resumed planner retries the ranges that failed and adds a range whose job was removed by hand again, written from its start as upserts; the target is exact', async (t) => {
+    const dir = tempDir()
+    const small = 20_000
+    const env = {
+      SOURCE_URL: itemsDb(join(dir, 'items.db'), range(1, small)),
+      TARGET_URL: await scratchUrl('postgres', `ferry_dist_revive_${runId('x').toLowerCase()}`),
+      WORK_DIR: dir,
+      CHUNK_SIZE: '2000',
+      BATCH_SIZE: '200',
+      CHECKPOINT_INTERVAL: '400',
+    }
+    const queueName = queueNamed('dist-revive')
+    const flags = ['--strategy', 'distributed', '--queue', queue, '--queue-name', queueName]
+    const first = runChild(env, flags)
+    const w1 = startWorker('w1', queue, queueName, env, lockMs)
+    // A worker whose target has no such table: every range it takes fails for good.
+    const elsewhere = await scratchUrl('postgres', `ferry_dist_elsewhere_${runId('x').toLowerCase()}`)
+    let bad: WorkerChild | undefined
+    const others: WorkerChild[] = []
+    try {
+      const held = await rangeInProgress(queue, queueName, 'w1', 1000)
+      w1.child.kill('SIGKILL')
+      bad = startWorker('bad', queue, queueName, { ...env, TARGET_URL: elsewhere }, lockMs)
+      const failed = await first
+      t.is(failed.code, 1, failed.output)
+      t.regex(failed.output, /range \d+ of `items_copy` failed on bad/)
+      await bad.end()
+      await removeRangeJob(queue, queueName, held.index)
+      others.push(startWorker('w2', queue, queueName, env, lockMs), startWorker('w3', queue, queueName, env, lockMs))
+      const again = await runChild(env, [...flags, '--resume'])
+      t.is(again.code, 0, again.output)
+      t.regex(again.output, new RegExp(`range ${held.index} has no job on queue .*written from its start as upserts`))
+      t.regex(again.output, /failed before \(.*\): retried from its stored position/)
+      t.regex(again.output, new RegExp(`validation \\(checksum\\): source ${small}, expected ${small}, target ${small}: passed`))
+      const [count] = await pgQueryAt<{ n: string; keys: string }>(env.TARGET_URL, 'SELECT count(*) AS n, count(DISTINCT id) AS keys FROM items_copy')
+      t.deepEqual([Number(count!.n), Number(count!.keys)], [small, small])
+    } finally {
+      await Promise.all([w1.end(), bad?.end(), ...others.map((w) => w.end())])
     }
   })
 }

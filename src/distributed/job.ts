@@ -26,6 +26,11 @@ export interface RangeJob extends PipelineOrigin {
   /** The range's index in the plan. */
   readonly index: number
   readonly partition: Json
+  /**
+   * Set when a resumed planner found the range's job gone (and its stored position with it): the
+   * target may hold any of its rows, so the whole range is written as upserts.
+   */
+  readonly replayWhole?: boolean
 }
 
 /** What a worker stores in the job (its `progress`) with each checkpoint: who holds the range, and where it stands. */

@@ -24,7 +24,17 @@ export async function runOnWorkers(ctx: RunContext, env: { logger: Logger; origi
   const queue = new Queue<RangeJob, RangeResult>(s.queueName, { connection })
   try {
     const open = cp.partitions.flatMap((_, i) => (cp.isDone(i) ? [] : [i]))
-    const data = (index: number): RangeJob => ({ ...env.origin!, name: s.name, table: s.targetTable, runId: cp.runId, settingsHash: cp.settingsHash, index, partition: cp.partitions[index]! })
+    const gone = s.resume ? await reviveJobs(queue, cp.runId, open, env.logger) : new Set<number>()
+    const data = (index: number): RangeJob => ({
+      ...env.origin!,
+      name: s.name,
+      table: s.targetTable,
+      runId: cp.runId,
+      settingsHash: cp.settingsHash,
+      index,
+      partition: cp.partitions[index]!,
+      ...(gone.has(index) && { replayWhole: true }),
+    })
     await queue.addBulk(open.map((i) => ({ name: `${s.name}.${i}`, data: data(i), opts: { jobId: rangeJobId(cp.runId, i), ...jobOptions(s.retryDelay) } })))
     env.logger.info(`${open.length} range(s) of \`${s.targetTable}\` on queue \`${s.queueName}\` at ${redactUrl(s.queue!)}; workers take them: npm run worker -- --queue ${redactUrl(s.queue!)} --queue-name ${s.queueName}`)
     const follow = new Follow(ctx, env.logger)
@@ -41,6 +51,26 @@ export async function runOnWorkers(ctx: RunContext, env: { logger: Logger; origi
     // BullMQ leaves a connection it was handed open.
     connection.disconnect()
   }
+}
+
+/**
+ * On a resumed run, before the ranges are added again: a failed range's job is retried (it keeps
+ * its stored position, so it goes on from there); returns the ranges whose job is gone, whose
+ * positions went with it.
+ */
+async function reviveJobs(queue: Queue<RangeJob, RangeResult>, runId: string, open: readonly number[], logger: Logger): Promise<Set<number>> {
+  const gone = new Set<number>()
+  for (const index of open) {
+    const job = await queue.getJob(rangeJobId(runId, index))
+    if (!job) {
+      gone.add(index)
+      logger.warn(`range ${index} has no job on queue \`${queue.name}\` (never added, or removed): it is added again and written from its start as upserts`)
+    } else if ((await job.getState()) === 'failed') {
+      logger.info(`range ${index} failed before (${job.failedReason}): retried from its stored position`)
+      await job.retry('failed')
+    }
+  }
+  return gone
 }
 
 /** What the planner has learnt of the ranges: the finished ones' counts, rows per worker, takeovers. */
@@ -65,9 +95,9 @@ class Follow {
     const left: number[] = []
     for (const [n, job] of jobs.entries()) {
       const index = pending[n]!
-      if (!job) throw new Error(`range ${index}'s job is gone from queue \`${queue.name}\` (removed by hand?); continue with --resume, which puts it back`)
+      if (!job) throw new Error(`range ${index}'s job is gone from queue \`${queue.name}\` (removed by hand?); continue with --resume, which puts it back to be written again from its start as upserts`)
       if (job.finishedOn && job.returnvalue) await this.#finished(index, job)
-      else if (job.finishedOn && (await job.getState()) === 'failed') throw new Error(`range ${index} of \`${this.ctx.settings.targetTable}\` failed on ${progressOf(job)?.worker ?? 'a worker'}: ${job.failedReason}`)
+      else if (job.finishedOn && (await job.getState()) === 'failed') throw new Error(`range ${index} of \`${this.ctx.settings.targetTable}\` failed on ${progressOf(job)?.worker ?? job.processedBy ?? 'a worker'}: ${job.failedReason}`)
       else {
         left.push(index)
         const counts = progressOf(job)?.checkpoint.counts

@@ -5,7 +5,7 @@ import { planText } from '../checkpoint-file.js'
 import type { ResolvedSettings } from '../config.js'
 import type { Pipeline } from '../define.js'
 import { openConnections } from '../engines/registry.js'
-import { CheckpointError, ConfigError, messageOf, MissingTableError, RowRejectedError } from '../errors.js'
+import { CheckpointError, ConfigError, messageOf, MissingTableError, RowRejectedError, SinkWriteError } from '../errors.js'
 import { inspect } from '../inspect.js'
 import { InterruptedError } from '../interrupt.js'
 import type { Keys } from '../key-check.js'
@@ -156,7 +156,12 @@ async function workRange(job: Job<RangeJob>, token: string, signal: AbortSignal,
 
 /** Errors no other worker would get past: bad settings, a refused row, a missing table, a bad checkpoint. */
 const isTerminal = (err: unknown): boolean =>
-  err instanceof ConfigError || err instanceof MissingTableError || err instanceof RowRejectedError || err instanceof RejectedLimitError || err instanceof CheckpointError
+  err instanceof ConfigError ||
+  err instanceof MissingTableError ||
+  err instanceof RowRejectedError ||
+  err instanceof RejectedLimitError ||
+  err instanceof CheckpointError ||
+  (err instanceof SinkWriteError && err.kind === 'fatal')
 
 const sumCounts = (state: CheckpointState): number => state.counts.migrated + state.counts.failed + state.counts.skipped
 
@@ -165,5 +170,6 @@ function rangeState(data: RangeJob, progress: RangeProgress | undefined): Checkp
   const plan = planText(data.runId, data.settingsHash, [data.partition])
   if (progress) return parseState(JSON.stringify(progress.checkpoint), plan, 'the range')
   const counts = { migrated: 0, failed: 0, skipped: 0, filtered: 0 }
-  return { runId: data.runId, pipeline: data.name, table: data.table, settingsHash: data.settingsHash, partitions: [data.partition], done: new Set(), open: new Map(), counts }
+  const open = new Map(data.replayWhole ? [[0, { lease: Number.MAX_SAFE_INTEGER }]] : [])
+  return { runId: data.runId, pipeline: data.name, table: data.table, settingsHash: data.settingsHash, partitions: [data.partition], done: new Set(), open, counts }
 }
