@@ -73,7 +73,7 @@ export async function runPartition(
   let pages: AsyncIterable<Page | RawPage>
   if (ctx.raw) {
     const raw = conn.source.raw!
-    pages = readWithRetries(ctx, (after) => raw.read({ ...spec, after }), conn.source, spec.after, readSignal)
+    pages = readWithRetries(ctx, (after) => raw.read({ ...spec, pageSize: s.rawBatchSize ?? s.batchSize, after }), conn.source, spec.after, readSignal)
   } else {
     pages = readWithRetries(ctx, (after) => conn.source.read({ ...spec, after }), conn.source, spec.after, readSignal)
     if (ctx.keys.checkWhileReading) pages = checkedPages(pages as AsyncIterable<Page>, s.sourceTable, ctx.keys)

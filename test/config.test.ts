@@ -77,3 +77,13 @@ test('resume without checkpoints is refused: it could not keep the checkpoint tr
   const err = t.throws(() => resolvePipeline('p', { ...base, resume: true, checkpoints: false }), { instanceOf: ConfigError })
   t.regex(err!.message, /`resume` needs `checkpoints`/)
 })
+
+test('the raw passthrough writes batches of batchBytes unless the pipeline sets batchSize, which then bounds it as it bounds decoded rows', (t) => {
+  const base = { source: 'sqlite:a.db', target: 'sqlite:b.db', sourceTable: 'items' }
+  const unset = resolvePipeline('p', definePipeline(base)).tables[0]!
+  t.is(unset.batchSize, 1000)
+  t.is(unset.rawBatchSize, 1_000_000)
+  const set = resolvePipeline('p', definePipeline({ ...base, batchSize: 500 })).tables[0]!
+  t.is(set.rawBatchSize, 500)
+  t.is(resolvePipeline('p', definePipeline(base), { batchSize: 200 }).tables[0]!.rawBatchSize, 200)
+})

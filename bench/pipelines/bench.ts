@@ -25,7 +25,8 @@ export default definePipeline({
   strategy: env('STRATEGY', 'streaming') as StrategyName,
   numWorkers: Number(env('WORKERS', '2')),
   chunkSize: Number(env('CHUNK_SIZE', '10000')),
-  batchSize: Number(env('BATCH_SIZE', '1000')),
+  // Unset unless BATCH_SIZE is: the default a user gets (1000 rows; the raw passthrough by batchBytes).
+  ...(process.env.BATCH_SIZE && { batchSize: Number(process.env.BATCH_SIZE) }),
   passthrough: env('PASSTHROUGH', 'true') !== 'false',
   writeMode: 'recreate',
   validate: false,
