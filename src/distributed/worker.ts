@@ -50,6 +50,8 @@ interface TableSetup {
   readonly raw: boolean
   readonly hash: string
   readonly rejected: RejectedRows
+  /** The loaded pipeline's secrets, scrubbed from what the worker logs and hands to BullMQ. */
+  readonly scrubber: Scrubber
 }
 
 /**
@@ -68,7 +70,10 @@ export async function runWorker(w: WorkerSettings): Promise<void> {
       try {
         return await workRange(job, token!, signal!, await tables.get(key)!, w, store)
       } catch (err) {
-        throw isTerminal(err) ? new UnrecoverableError(`range ${job.data.index} of \`${job.data.table}\`: ${messageOf(err)}`) : err
+        // Scrubbed of the pipeline's secrets before BullMQ keeps the message in Redis.
+        const setup = await tables.get(key)?.catch(() => undefined)
+        const clean = setup ? setup.scrubber.error(err) : err
+        throw isTerminal(clean) ? new UnrecoverableError(`range ${job.data.index} of \`${job.data.table}\`: ${messageOf(clean)}`) : clean
       }
     },
     { connection, concurrency: w.concurrency, name: w.name, ...lockSettings(w.lockDuration) },
@@ -94,6 +99,15 @@ export async function runWorker(w: WorkerSettings): Promise<void> {
 /** Loads the job's pipeline as the planner named it, inspects the table, and checks it is the planner's. */
 async function setUp(job: RangeJob, w: WorkerSettings): Promise<TableSetup> {
   const { name, pipeline } = await w.load(job.pipeline)
+  const scrubber = Scrubber.for([pipeline, job.overrides, w.queue])
+  try {
+    return await inspected(job, w, name, pipeline, scrubber)
+  } catch (err) {
+    throw scrubber.error(err)
+  }
+}
+
+async function inspected(job: RangeJob, w: WorkerSettings, name: string, pipeline: Pipeline, scrubber: Scrubber): Promise<TableSetup> {
   // The queue's URL is never in a job (it may hold a password): this worker's own is the planner's.
   const resolved = resolvePipeline(name, pipeline, { ...job.overrides, queue: w.queue })
   const s = resolved.tables.find((t) => t.targetTable === job.table)
@@ -104,9 +118,9 @@ async function setUp(job: RangeJob, w: WorkerSettings): Promise<TableSetup> {
     const schema = await existingTarget(sink, s, seen)
     const target = writeTarget(seen.keys, schema, seen)
     const upsertable = schema.uniqueKeys.some((u) => sameSet(u, target.key))
-    const rejected = new RejectedRows(join(s.reportDir, `${name}-worker-${stamp()}.rejected.jsonl`), Scrubber.for([s]))
+    const rejected = new RejectedRows(join(s.reportDir, `${name}-worker-${stamp()}.rejected.jsonl`), scrubber)
     const raw = decodedBecause(s, seen.keys, source, sink, seen.source, schema) === undefined
-    return { settings: s, keys: seen.keys, target, upsertable, raw, hash: checkpointHash(s, seen.keys), rejected }
+    return { settings: s, keys: seen.keys, target, upsertable, raw, hash: checkpointHash(s, seen.keys), rejected, scrubber }
   } finally {
     await Promise.allSettled([source.close(), sink.close()])
   }
