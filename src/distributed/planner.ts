@@ -97,7 +97,7 @@ class Follow {
       const index = pending[n]!
       if (!job) throw new Error(`range ${index}'s job is gone from queue \`${queue.name}\` (removed by hand?); continue with --resume, which puts it back to be written again from its start as upserts`)
       if (job.finishedOn && job.returnvalue) await this.#finished(index, job)
-      else if (job.finishedOn && (await job.getState()) === 'failed') throw new Error(`range ${index} of \`${this.ctx.settings.targetTable}\` failed on ${progressOf(job)?.worker ?? job.processedBy ?? 'a worker'}: ${job.failedReason}`)
+      else if (job.finishedOn && (await job.getState()) === 'failed') throw new Error(`range ${index} of \`${this.ctx.settings.targetTable}\` failed on ${job.processedBy ?? progressOf(job)?.worker ?? 'a worker'}: ${job.failedReason}`)
       else {
         left.push(index)
         const counts = progressOf(job)?.checkpoint.counts
