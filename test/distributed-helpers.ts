@@ -68,12 +68,12 @@ export async function rangeInProgress(queue: string, queueName: string, worker: 
   }
 }
 
-/** How many jobs the queue holds, in any state. */
-export async function jobCount(queue: string, queueName: string): Promise<number> {
+/** How many jobs the queue holds, in any state, or in the states named. */
+export async function jobCount(queue: string, queueName: string, ...states: ('failed' | 'active' | 'waiting' | 'completed')[]): Promise<number> {
   const connection = queueRedis(queue)
   const q = new Queue(queueName, { connection })
   try {
-    const counts = await q.getJobCounts()
+    const counts = await q.getJobCounts(...states)
     return Object.values(counts).reduce((n, c) => n + c, 0)
   } finally {
     await q.close()

@@ -212,6 +212,8 @@ if (ready) {
       const failed = await first
       t.is(failed.code, 1, failed.output)
       t.regex(failed.output, /range \d+ of `items_copy` failed on bad/)
+      // Besides the range removed below, at least one more failed for the resume to retry.
+      while ((await jobCount(queue, queueName, 'failed')) < 2) await sleep(50)
       await bad.end()
       await removeRangeJob(queue, queueName, held.index)
       others.push(startWorker('w2', queue, queueName, env, lockMs), startWorker('w3', queue, queueName, env, lockMs))
