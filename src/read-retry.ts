@@ -57,10 +57,7 @@ export async function* retryingPages<P extends { readonly position: Json }>(
         {
           signal: retry.signal,
           retries: retry.maxRetries,
-          factor: 2,
-          minTimeout: retry.retryDelay,
-          maxTimeout: Math.max(retry.retryDelay, 5 * 60_000),
-          randomize: false,
+          ...backoff(retry.retryDelay),
           shouldRetry: ({ error }) => classify(error) === 'transient',
           onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
             if (retry.signal.aborted || classify(error) !== 'transient') return
@@ -82,5 +79,11 @@ export async function* retryingPages<P extends { readonly position: Json }>(
 
 /** The wait before retry number `attempt`, as p-retry computes it without randomness. */
 export function retryDelay(retry: { retryDelay: number }, attempt: number): number {
-  return Math.min(retry.retryDelay * 2 ** (attempt - 1), Math.max(retry.retryDelay, 5 * 60_000))
+  const { minTimeout, factor, maxTimeout } = backoff(retry.retryDelay)
+  return Math.min(minTimeout * factor ** (attempt - 1), maxTimeout)
+}
+
+/** The one retry schedule of writes, reads and lookups (p-retry options): doubling from `retryDelay`, at most 5 minutes apart. */
+export function backoff(retryDelay: number): { factor: number; minTimeout: number; maxTimeout: number; randomize: false } {
+  return { factor: 2, minTimeout: retryDelay, maxTimeout: Math.max(retryDelay, 5 * 60_000), randomize: false }
 }

@@ -7,7 +7,7 @@ import { messageOf, MissingTableError } from './errors.js'
 import type { Inspection } from './inspect.js'
 import type { Keys } from './key-check.js'
 import type { Logger } from './log.js'
-import type { ReadEvents } from './read-retry.js'
+import { type ReadEvents, retryDelay } from './read-retry.js'
 import type { TableRejects } from './rejects.js'
 import type { Sink, WriteTarget } from './sink.js'
 import type { TableSchema } from './types.js'
@@ -33,7 +33,7 @@ export function writeEvents(s: ResolvedSettings, checkpoint: Checkpoint, rejects
     split: rejects.split,
     splitDone: rejects.splitDone,
     attemptFailed: (err, attempt, retriesLeft, rows) => {
-      const delay = Math.min(s.retryDelay * 2 ** (attempt - 1), 5 * 60_000) / 1000
+      const delay = retryDelay(s, attempt) / 1000
       const next = retriesLeft > 0 ? `; retrying in ${delay} s (${retriesLeft} more ${retriesLeft === 1 ? 'try' : 'tries'})` : '; giving up'
       env.logger.warn(`write of ${rows} rows to \`${s.targetTable}\` failed (attempt ${attempt}): ${messageOf(err)}${next}`)
     },

@@ -3,7 +3,7 @@ import { canonical, keyId } from './canonical.js'
 import type { ResolvedSettings } from './config.js'
 import type { Keys } from './key-check.js'
 import { keyOf, keyText } from './keys.js'
-import { type ReadRetry, retryDelay, retryingRead } from './read-retry.js'
+import { backoff, type ReadRetry, retryDelay, retryingRead } from './read-retry.js'
 import type { Sink, WriteTarget } from './sink.js'
 import type { Source } from './source.js'
 import type { ColumnInfo, Json, KeyTuple, Row } from './types.js'
@@ -192,10 +192,7 @@ function retryingLookup(input: ValidationInput, target: WriteTarget, keys: reado
   return pRetry(() => input.sink.lookup(target, keys), {
     signal: retry.signal,
     retries: retry.maxRetries,
-    factor: 2,
-    minTimeout: retry.retryDelay,
-    maxTimeout: Math.max(retry.retryDelay, 5 * 60_000),
-    randomize: false,
+    ...backoff(retry.retryDelay),
     shouldRetry: ({ error }) => input.sink.classify(error) === 'transient',
     onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
       if (input.sink.classify(error) === 'transient') retry.failed(error, attemptNumber, retriesLeft, retryDelay(retry, attemptNumber), undefined)

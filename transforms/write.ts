@@ -2,6 +2,7 @@ import pRetry from 'p-retry'
 import { messageOf, SinkWriteError } from '../src/errors.js'
 import { keyId } from '../src/canonical.js'
 import { keyOf, keyText } from '../src/keys.js'
+import { backoff } from '../src/read-retry.js'
 import type { Sink, WriteKind, WriteMode, WriteResult, WriteTarget } from '../src/sink.js'
 import type { Stats } from '../src/stats.js'
 import type { ColumnInfo, Json, Row } from '../src/types.js'
@@ -262,10 +263,7 @@ function retryOptions(ctx: WriterContext, about: { rows: number; key: () => stri
     // Without a unique target key a retry cannot tell a batch already committed (a lost reply)
     // from one that was not: it could only write it twice.
     retries: ctx.upsertable ? ctx.maxRetries : 0,
-    factor: 2,
-    minTimeout: ctx.retryDelay,
-    maxTimeout: Math.max(ctx.retryDelay, 5 * 60_000),
-    randomize: false,
+    ...backoff(ctx.retryDelay),
     shouldRetry: ({ error }) => ctx.sink.classify(error) === 'transient',
     onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
       if (ctx.signal.aborted || ctx.sink.classify(error) !== 'transient') return
