@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import {
@@ -62,7 +63,7 @@ export const distributedWorkers = 3
 function distributedScript(): string {
   const queue = sh(`redis://${redisBench.host}:${redisBench.port}/10`)
   const worker = (n: number) =>
-    `node dist/src/cli/worker.js --queue ${queue} --queue-name ferry-bench --name bench-w${n} --log-level warn --log-dir bench/.out/logs &`
+    `${workerCommand} --queue ${queue} --queue-name ferry-bench --name bench-w${n} --log-level warn --log-dir bench/.out/logs &`
   const planner = `${ferryCommand} --queue ${queue} --queue-name ferry-bench; rc=$?`
   return [...Array.from({ length: distributedWorkers }, (_, i) => worker(i + 1)), planner, 'kill $(jobs -p); wait; exit $rc'].join('\n')
 }
@@ -116,8 +117,11 @@ function sqliteCount(table: string): number {
   }
 }
 
-/** The command a ferry case times: the compiled CLI (dist/, `npm run build`) on the bench pipeline. */
-export const ferryCommand = 'node dist/src/cli/main.js bench/pipelines/bench.ts'
+const scripts = (JSON.parse(readFileSync(resolve('package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
+/** The command a ferry case times: `npm run pipeline`'s (the compiled CLI and its node flags) on the bench pipeline. */
+export const ferryCommand = `${scripts.pipeline} bench/pipelines/bench.ts`
+/** `npm run worker`'s command. */
+const workerCommand = scripts.worker!
 
 /**
  * ferry through the CLI and the bench pipeline file, as a user would run it. `decoded`: with

@@ -182,7 +182,7 @@ async function startupCost(): Promise<number> {
   const times: number[] = []
   for (let i = 0; i < 3; i++) {
     await quiet()
-    const m = await measure('exec node bin/ferry.js --help', resolve(outDir, 'runs', 'startup.log'))
+    const m = await measure('exec bin/ferry.js --help', resolve(outDir, 'runs', 'startup.log'))
     times.push(m.seconds)
   }
   return median(times)
@@ -294,7 +294,7 @@ async function sakila(): Promise<void> {
   const table = sakilaTable(results)
   const notes = [
     '- Each run starts from an empty target database (dropped and created, untimed); both tools then create the tables, load them, build the indexes and foreign keys and set the sequences.',
-    "- ferry: `node bin/ferry.js copy <source> <target>` (`--spatial text` from MySQL: `address.location` becomes EWKT text; pgloader makes it a PostgreSQL `point`), defaults otherwise: chunked, batches of 1000, count validation, checkpoints on, the target's catalog checked against the plan at the end. pgloader: `LOAD DATABASE … WITH include drop, create tables, create indexes, foreign keys, reset sequences` (bench/.out/sakila-*.load).",
+    "- ferry: `bin/ferry.js copy <source> <target>` (`--spatial text` from MySQL: `address.location` becomes EWKT text; pgloader makes it a PostgreSQL `point`), defaults otherwise: chunked, batches of 1000, count validation, checkpoints on, the target's catalog checked against the plan at the end. pgloader: `LOAD DATABASE … WITH include drop, create tables, create indexes, foreign keys, reset sequences` (bench/.out/sakila-*.load).",
     '- Counted in the target afterwards from pg_catalog: tables and rows in `public`; indexes other than primary keys (unique ones in brackets); foreign keys; CHECK constraints; enum types; identity or serial columns.',
   ].join('\n')
   console.log(`\n${header}\n\n${table}\n\n${notes}\n`)

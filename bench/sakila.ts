@@ -69,7 +69,7 @@ function cases(): { path: string; tool: string; db: string; script: string }[] {
   // pgloader with its defaults: create tables, indexes, foreign keys, reset sequences.
   const myLoad = loadFile('sakila-mysql.load', `LOAD DATABASE FROM ${mysqlUrl} INTO ${pgUrl(targets.pgloader)}\n  WITH include drop, create tables, create indexes, foreign keys, reset sequences\n  ALTER SCHEMA '${sourceDb}' RENAME TO 'public';\n`)
   const liteLoad = loadFile('sakila-sqlite.load', `LOAD DATABASE FROM sqlite://${sqliteSource} INTO ${pgUrl(targets.pgloader)}\n  WITH include drop, create tables, create indexes, foreign keys, reset sequences;\n`)
-  const ferry = (source: string, extra: string) => `exec node bin/ferry.js copy ${sh(source)} ${sh(pgUrl(targets.ferry))} --name bench-sakila --log-level warn ${extra}`
+  const ferry = (source: string, extra: string) => `exec bin/ferry.js copy ${sh(source)} ${sh(pgUrl(targets.ferry))} --name bench-sakila --log-level warn ${extra}`
   return [
     { path: 'MySQL→PG', tool: 'pgloader', db: targets.pgloader, script: `pgloader --no-ssl-cert-verification ${sh(myLoad)}` },
     { path: 'MySQL→PG', tool: 'ferry copy', db: targets.ferry, script: ferry(mysqlUrl, '--spatial text') },

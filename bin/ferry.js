@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4 --heap-growing-percent=50
+// The node flags hold memory down (a 4 MiB young generation, an old one grown by half, not doubled, when
+// full); package.json's scripts run node with the same flags, BENCHMARKS.md "Memory" measures them.
 // The `ferry` command: the JavaScript that `npm install` compiles into dist/ (the prepare script).
 // Only a pipeline's own .ts file goes through a TypeScript loader (src/cli/typescript.ts).
 const entry = new URL('../dist/src/cli/ferry.js', import.meta.url)

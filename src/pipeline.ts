@@ -79,7 +79,7 @@ export async function runPartition(
     if (ctx.keys.checkWhileReading) pages = checkedPages(pages as AsyncIterable<Page>, s.sourceTable, ctx.keys)
   }
   // A Readable, not the bare generator: it reads the next page while the sink writes this one.
-  const readable = Readable.from(pages, { objectMode: true, highWaterMark: 2 })
+  const readable = Readable.from(pages, { objectMode: true, highWaterMark: ctx.raw ? 1 : 2 })
   // A failed stage destroys the reader, which waits for the generator: a read sitting out its
   // retries' backoff stops at once instead.
   const destroy = readable._destroy.bind(readable)

@@ -1,13 +1,12 @@
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import test from 'ava'
 import { itemsDb, query, range, tempDir } from './helpers.js'
 
 // Issue 15: ferry runs as the JavaScript `npm install` compiles into dist/ (`npm test` builds it
-// first), on plain node; only a pipeline's own .ts file goes through tsx.
+// first), on plain node; only a pipeline's own .ts file is compiled, by esbuild in ferry's thread.
 const repo = resolve(import.meta.dirname, '..')
 const ferry = join(repo, 'bin', 'ferry.js')
 const run = promisify(execFile)
@@ -24,7 +23,7 @@ test('`ferry --help` runs on plain node from dist/, with no TypeScript loader', 
   t.false(stored.some((l) => /tsx|\.ts\b/.test(l)), stored.filter((l) => /tsx|\.ts\b/.test(l)).join('\n'))
 })
 
-test('a .ts pipeline runs under plain node, its imports of ferry’s sources served by the compiled modules in dist/', async (t) => {
+test('a .ts pipeline runs under plain node with no loader thread, its imports of ferry’s sources served by the compiled modules in dist/', async (t) => {
   const dir = tempDir()
   const env = {
     ...process.env,
@@ -32,9 +31,21 @@ test('a .ts pipeline runs under plain node, its imports of ferry’s sources ser
     TARGET_URL: `sqlite:${join(dir, 'target.db')}`,
     RESOLVED_FILE: join(dir, 'resolved.txt'),
     WORK_DIR: dir,
+    NODE_DEBUG: 'esm',
   }
   const { stdout, stderr } = await run(process.execPath, [ferry, join(repo, 'test', 'fixtures', 'compiled-pipeline.ts')], { cwd: dir, env })
   t.regex(stdout + stderr, /SUCCESS: 500 migrated/)
-  t.is(readFileSync(join(dir, 'resolved.txt'), 'utf8'), pathToFileURL(join(repo, 'dist', 'src', 'index.js')).href)
+  t.is(readFileSync(join(dir, 'resolved.txt'), 'utf8'), 'true')
+  t.false(/tsx/.test(stderr), 'no module of tsx is loaded')
+  t.deepEqual(readdirSync(join(repo, 'test', 'fixtures')).filter((f) => f.includes('.ferry-')), [], 'the compiled module is removed once imported')
   t.deepEqual(query(join(dir, 'target.db'), "SELECT count(*) AS n FROM items WHERE name = upper(name)"), [{ n: 500 }])
+})
+
+test('a .ts pipeline that does not compile is refused naming its file, line and the error, exit 2', async (t) => {
+  const dir = tempDir()
+  const file = join(dir, 'broken.ts')
+  writeFileSync(file, "import { definePipeline } from '../src/index.js'\nexport default definePipeline({ source: 'sqlite:a.db', target: 'sqlite:b.db', sourceTable: 'items', })))\n")
+  const err = await run(process.execPath, [ferry, file], { cwd: dir }).then(() => undefined, (e: { code: number; stderr: string; stdout: string }) => e)
+  t.is(err?.code, 2)
+  t.regex(`${err?.stdout}${err?.stderr}`, /pipeline `broken` \(.*broken\.ts\) failed to load: .*broken\.ts:2:\d+: .*Expected/)
 })

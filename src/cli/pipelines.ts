@@ -3,7 +3,7 @@ import { basename, extname, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { ConfigError, messageOf } from '../errors.js'
 import { isPipeline, type Pipeline } from '../define.js'
-import { loadTypeScript } from './typescript.js'
+import { importTypeScript } from './typescript.js'
 
 export const pipelinesDir = (): string => resolve(process.env.FERRY_PIPELINES ?? 'pipelines')
 
@@ -26,8 +26,7 @@ export async function loadPipeline(nameOrPath: string): Promise<{ name: string; 
   const file = isPath ? resolve(nameOrPath) : resolve(pipelinesDir(), `${name}.ts`)
   let module: { default?: unknown }
   try {
-    if (/\.[cm]?ts$/.test(file)) await loadTypeScript()
-    module = (await import(pathToFileURL(file).href)) as { default?: unknown }
+    module = (/\.[cm]?ts$/.test(file) ? await importTypeScript(file) : await import(pathToFileURL(file).href)) as { default?: unknown }
   } catch (err) {
     const code = (err as { code?: string }).code
     if (code === 'ERR_MODULE_NOT_FOUND' && messageOf(err).includes(file)) {
