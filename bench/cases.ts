@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import {
@@ -16,6 +16,8 @@ import {
   sourceTable,
   sqliteFile,
   sqliteTargetFile,
+  sqliteDumpFile,
+  run,
 } from './config.js'
 import { myDdl, type SourceKind } from './generate.js'
 import { esBenchUrl, esCount } from './elasticsearch.js'
@@ -108,8 +110,8 @@ function mongoCount(table: string): number {
   return Number(r.stdout.trim())
 }
 
-function sqliteCount(table: string): number {
-  const db = new Database(sqliteTargetFile, { readonly: true })
+function sqliteCount(table: string, file = sqliteTargetFile): number {
+  const db = new Database(file, { readonly: true })
   try {
     return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
   } finally {
@@ -124,20 +126,25 @@ export const ferryCommand = `${scripts.pipeline} bench/pipelines/bench.ts`
 const workerCommand = scripts.worker!
 
 /**
- * ferry through the CLI and the bench pipeline file, as a user would run it. `decoded`: with
- * `passthrough: false`, so that a same-engine copy decodes its rows as a copy with a transform does.
+ * What a PG → PG case changes from a straight copy: `decoded` sets `passthrough: false`, so that a
+ * same-engine copy decodes its rows; `transform` runs the users demo's transform (pipelines/users.ts).
  */
-export function ferryCase(path: Path, strategy: string, rows: number, chunkSize?: number, decoded = false): Case {
+export type Variant = 'decoded' | 'transform'
+const variantLabel: Record<Variant, string> = { decoded: 'decoded (passthrough off)', transform: "the users demo's transform" }
+
+/** ferry through the CLI and the bench pipeline file, as a user would run it. */
+export function ferryCase(path: Path, strategy: string, rows: number, chunkSize?: number, variant?: Variant): Case {
   const label = strategy === 'parallel' ? `parallel (${workers} workers)` : strategy
   return {
-    id: `ferry:${pathId(path)}:${strategy}${decoded ? '-decoded' : ''}`,
+    id: `ferry:${pathId(path)}:${strategy}${variant ? `-${variant}` : ''}`,
     path,
     tool: 'ferry',
-    strategy: decoded ? `${label}, decoded (passthrough off)` : strategy === 'distributed' ? `distributed (${distributedWorkers} workers)` : label,
+    strategy: variant ? `${label}, ${variantLabel[variant]}` : strategy === 'distributed' ? `distributed (${distributedWorkers} workers)` : label,
     reference: false,
     script: strategy === 'distributed' ? distributedScript() : `exec ${ferryCommand}`,
     env: {
-      ...(decoded && { PASSTHROUGH: 'false' }),
+      ...(variant === 'decoded' && { PASSTHROUGH: 'false' }),
+      ...(variant === 'transform' && { TRANSFORM: 'users' }),
       SOURCE_URL: url(path.from, rows, 'source'),
       TARGET_URL: url(path.to, rows, 'target'),
       SOURCE_TABLE: path.from === 'redis' ? redisSource(rows).table : sourceTable(rows),
@@ -217,6 +224,21 @@ export function referenceCases(rows: number): Case[] {
       rowsWritten: () => countIn('postgres', table, pg.pgloaderDb),
     },
     {
+      id: 'ref:sqlite-sqlite:dump',
+      path: { from: 'sqlite', to: 'sqlite' },
+      tool: 'sqlite3 .dump | sqlite3',
+      strategy: '—',
+      reference: true,
+      // The dump is one transaction of INSERTs, into a fresh file (a WAL file like ferry's target).
+      script: `sqlite3 ${sh(sqliteFile(rows))} ${sh(`.dump ${table}`)} | sqlite3 ${sh(sqliteDumpFile)}`,
+      needsDialects: [],
+      prepare: () => {
+        for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(sqliteDumpFile + suffix, { force: true })
+        run('sqlite3', [sqliteDumpFile, 'PRAGMA journal_mode = WAL'])
+      },
+      rowsWritten: () => sqliteCount(table, sqliteDumpFile),
+    },
+    {
       id: 'ref:mysql-mysql:mysqldump',
       path: { from: 'mysql', to: 'mysql' },
       tool: 'mysqldump | mariadb',
@@ -239,8 +261,10 @@ export function allCases(rows: number): Case[] {
       ...strategies.map((s) => ferryCase(path, s, rows)),
       // Beside parallel, on one path: the same ranges as jobs for ferry worker processes.
       ...(path.from === 'postgres' && path.to === 'postgres' ? [ferryCase(path, 'distributed', rows)] : []),
-      // The raw passthrough beside the decoded path it replaces (issue 15).
-      ...(path.from === 'postgres' && path.to === 'postgres' ? [ferryCase(path, 'streaming', rows, undefined, true)] : []),
+      // The raw passthrough beside the decoded path it replaces, and a copy with a transform (issue 15).
+      ...(path.from === 'postgres' && path.to === 'postgres'
+        ? (['decoded', 'transform'] as const).map((v) => ferryCase(path, 'streaming', rows, undefined, v))
+        : []),
     ]),
     ...redisCases(rows, (from, strategy) => ferryCase({ from, to: 'redis' }, strategy, rows)),
   ]

@@ -32,6 +32,8 @@ export const pgUrl = (db = pg.db): string => `postgres://${pg.user}@${pg.host}:$
 export const myUrl = (db = my.db): string => `mysql://${my.user}@${my.host}:${my.port}/${db}`
 export const sqliteFile = (rows: number): string => resolve(dataDir, `users-${rows}.db`)
 export const sqliteTargetFile = resolve(dataDir, 'target.db')
+/** The sqlite3 shell's `.dump | sqlite3` loads into this file. */
+export const sqliteDumpFile = resolve(dataDir, 'dump-target.db')
 
 /** The source table of an N-row run: one per size, so the 1M and 5M sources coexist. */
 export const sourceTable = (rows: number): string => `users_${rows}`

@@ -1,18 +1,20 @@
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { knownEngines } from '../src/engines/registry.js'
 import { allCases, distributedWorkers, ferryCase, ferryCommand, mongoCases, workers, type Case, type Db } from './cases.js'
 import { checkpointCosts, checkpointTable, checkpointTarget } from './checkpoint.js'
-import { mariadb, mongoUrl, outDir, psql, run } from './config.js'
+import { mariadb, mongoUrl, outDir, psql, run, sqliteTargetFile } from './config.js'
 import { ensureSources, type SourceKind } from './generate.js'
 import { measure, median } from './measure.js'
 import { ensureEsSource, esCases, esUp, esVersion } from './elasticsearch.js'
 import { ensureRedis, redisUp, redisVersion } from './redis.js'
 import { sakilaBench, sakilaTable } from './sakila.js'
-import { type CaseResult, mainTable, memoryTable, targetLines, writeSection } from './report.js'
+import { type CaseResult, mainTable, memoryTable, writeSection } from './report.js'
+import { profileCase } from './profile.js'
+import { rssTargetMb, targets as targetResults, type TargetResult } from './targets.js'
 
 const usage = `usage: npm run bench [-- options]
 
@@ -21,7 +23,7 @@ const usage = `usage: npm run bench [-- options]
   --only a,b          only the cases whose id contains one of these (e.g. pg-pg, ferry:sqlite, ref:, redis)
   --memory            only the memory check (streaming and chunked at each --memory-sizes)
   --no-memory         skip the memory check
-  --memory-sizes a,b  row counts of the memory check (default 1000000,5000000)
+  --memory-sizes a,b  row counts of the memory check (default 1000000,10000000)
   --memory-runs K     runs of each memory case (default 1)
   --mongodb           only MongoDB's paths (PG → MongoDB, MongoDB → PG) at --rows; on FerretDB
                       use a smaller --rows (100000: a read from FerretDB sorts the whole
@@ -34,6 +36,7 @@ const usage = `usage: npm run bench [-- options]
   --checkpoint        only the checkpoint cost (save time and file size at 1,000 and 100,000
                       partitions); no servers needed
   --no-checkpoint     skip the checkpoint cost
+  --no-profile        do not profile the ferry case of each missed time target
   --batch-size N      ferry's batchSize (default: the pipeline's 1000); an experiment, so
                       BENCHMARKS.md is left alone
 
@@ -46,7 +49,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     memory: { type: 'boolean', default: false },
     'no-memory': { type: 'boolean', default: false },
-    'memory-sizes': { type: 'string', default: '1000000,5000000' },
+    'memory-sizes': { type: 'string', default: '1000000,10000000' },
     'memory-runs': { type: 'string', default: '1' },
     'batch-size': { type: 'string' },
     checkpoint: { type: 'boolean', default: false },
@@ -54,6 +57,7 @@ const { values } = parseArgs({
     sakila: { type: 'boolean', default: false },
     elasticsearch: { type: 'boolean', default: false },
     'no-checkpoint': { type: 'boolean', default: false },
+    'no-profile': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -249,6 +253,9 @@ async function main(): Promise<void> {
   if (withRedis) await ensureRedis(rows, sources.get(rows)?.has('redis') === true)
   console.log(`ferry engines registered: ${knownEngines.join(', ')}`)
 
+  // A SQLite target run times recreate's DROP of the previous run's table: the previous run of
+  // the same size, not whatever an earlier bench (the 10M memory check) left in the file.
+  for (const suffix of ['', '-wal', '-shm']) rmSync(sqliteTargetFile + suffix, { force: true })
   const startup = cases.length ? await startupCost() : undefined
   const results: CaseResult[] = []
   for (const c of cases) results.push(await runCase(c, rows, runs))
@@ -269,7 +276,8 @@ async function main(): Promise<void> {
     `- ferry runs \`${ferryCommand}\`, the JavaScript \`npm run build\` compiles (writeMode \`recreate\`, checkpoints on every 100,000 rows and chunk, validate off, batchSize ${batchSize}${values['batch-size'] ? '' : ' (the raw passthrough: batches of batchBytes, 4 MiB)'}, chunkSize 10000; parallel = ${workers} workers on this ${os.availableParallelism()}-core machine; distributed = ${distributedWorkers} \`ferry worker\` processes on the same machine and its Redis, their start-up timed). Its times include start-up: node loading the compiled CLI takes ${startup?.toFixed(2) ?? '—'} s alone (\`ferry --help\`). PG→PG without a transform takes the raw passthrough (COPY text, never decoded); \`decoded (passthrough off)\` is the same copy with \`passthrough: false\`. A SQLite target file is kept from run to run, so a SQLite target run includes recreate's DROP of the previous run's table.`,
     '- × reference time: ferry\'s median seconds over the reference tool\'s on the same path (below 1 is faster).',
   ].join('\n')
-  const targets = targetLines(results, memory, startup)
+  const measured = targetResults(results, memory, startup)
+  const targets = measured.map((t) => `- ${t.line}`)
   let out = ''
   if (cases.length) {
     out += `\n${header}\n\n${mainTable(results, rows)}\n\n${notes}\n`
@@ -282,9 +290,34 @@ async function main(): Promise<void> {
   }
   if (!values['no-checkpoint'] && !partial) out += await checkpoints()
   out += `\ntargets:\n${targets.join('\n')}\n`
-  if (!partial && cases.length) writeSection(benchmarksFile, 'targets', `## Targets (issues 5 and 15)\n\n${targets.join('\n')}`)
+  if (!partial && cases.length) writeSection(benchmarksFile, 'targets', `## Targets (issue 15)\n\n${targets.join('\n')}`)
+  if (cases.length && !values['no-profile']) {
+    const profiles = await missedProfiles(measured)
+    out += `\n${profiles}\n`
+    if (!partial) writeSection(benchmarksFile, 'profiles', profiles)
+  }
   console.log(out)
   if (!partial) console.log(`written to ${benchmarksFile}`)
+}
+
+/**
+ * Where the time goes in each missed time target: its case (the path's best strategy) run once more
+ * under `node --cpu-prof`, summarized by bench/profile.ts.
+ */
+async function missedProfiles(measured: readonly TargetResult[]): Promise<string> {
+  const parts = [
+    '## Profiles of the missed targets',
+    '',
+    `Each missed time target's ferry case (for a path, its fastest strategy) run once more under \`node --cpu-prof\`: self time of each thread by area and by function. \`(idle)\` is the main thread waiting, for a server or a disk; the peak RSS target (${rssTargetMb} MB) has no CPU profile.`,
+  ]
+  for (const t of measured) {
+    if (t.met !== false || !t.profile) continue
+    await quiet()
+    console.log(`profiling ${t.profile.case.id}…`)
+    const summary = await profileCase(t.profile.case, rows, 8).catch((err: unknown) => `profile failed: ${(err as Error).message}`)
+    parts.push('', `### ${t.line}`, '', '```', summary.replace(/^profile \/.*\/(CPU[^:]*): /gm, '$1: '), '```')
+  }
+  return parts.join('\n')
 }
 
 /** `--sakila`: a whole database, ferry copy beside pgloader, in a table of its own. */

@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { allCases } from './cases.js'
+import { allCases, type Case } from './cases.js'
 import { outDir } from './config.js'
 import { ensureSources } from './generate.js'
 import { measure } from './measure.js'
@@ -82,14 +82,11 @@ export function summarize(file: string, top = 25): string {
   ].join('\n')
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const id = process.argv[2]
-  const rows = Number(process.argv[3] ?? 1_000_000)
-  const c = allCases(rows).find((x) => x.id === id)
-  if (!c || c.reference) {
-    console.error(`usage: bench/profile.ts <ferry case id> [rows]; ids: ${allCases(rows).filter((x) => !x.reference).map((x) => x.id).join(', ')}`)
-    process.exit(2)
-  }
+/**
+ * Runs one ferry case under `node --cpu-prof` (sources and Redis ready) and returns its time, CPU
+ * and RSS with the summary of each thread's profile.
+ */
+export async function profileCase(c: Case, rows: number, top = 25): Promise<string> {
   if (c.path.from === 'redis' || c.path.to === 'redis') await ensureRedis(rows, c.path.from === 'redis')
   if (c.path.from !== 'redis' && c.path.from !== 'elasticsearch') await ensureSources(rows, [c.path.from])
   const dir = resolve(outDir, 'profiles', c.id.replaceAll(':', '_'))
@@ -98,6 +95,17 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   c.prepare?.()
   const script = c.script.replace('exec node ', `exec node --cpu-prof --cpu-prof-dir=${dir} `)
   const m = await measure(script, resolve(dir, 'run.log'), c.env)
-  console.log(`${c.id}: ${m.seconds.toFixed(2)} s wall, ${m.cpuSeconds.toFixed(2)} s CPU, ${m.rssMb.toFixed(0)} MB peak RSS\n`)
-  for (const f of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) console.log(summarize(resolve(dir, f)))
+  const profiles = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => summarize(resolve(dir, f), top))
+  return [`${c.id}: ${m.seconds.toFixed(2)} s wall, ${m.cpuSeconds.toFixed(2)} s CPU, ${m.rssMb.toFixed(0)} MB peak RSS (under the profiler)`, '', ...profiles].join('\n')
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const id = process.argv[2]
+  const rows = Number(process.argv[3] ?? 1_000_000)
+  const c = allCases(rows).find((x) => x.id === id)
+  if (!c || c.reference) {
+    console.error(`usage: bench/profile.ts <ferry case id> [rows]; ids: ${allCases(rows).filter((x) => !x.reference).map((x) => x.id).join(', ')}`)
+    process.exit(2)
+  }
+  console.log(await profileCase(c, rows))
 }

@@ -21,7 +21,7 @@ const typeScript = /\.[cm]?tsx?$/
  */
 export async function importTypeScript(file: string): Promise<unknown> {
   if (import.meta.url.endsWith('.ts')) return import(pathToFileURL(file).href)
-  const { build } = await import('esbuild')
+  const { build, stop } = await import('esbuild')
   const result = await build({
     entryPoints: [file],
     bundle: true,
@@ -33,9 +33,12 @@ export async function importTypeScript(file: string): Promise<unknown> {
     sourcemap: 'inline',
     logLevel: 'silent',
     plugins: [onlyTypeScriptBundled],
-  }).catch((err: unknown) => {
-    throw new Error(compileErrors(err) ?? String(err), { cause: err })
   })
+    .catch((err: unknown) => {
+      throw new Error(compileErrors(err) ?? String(err), { cause: err })
+    })
+    // esbuild's service process is not needed again in this run.
+    .finally(() => void stop())
   const out = join(dirname(file), `.${basename(file)}.ferry-${process.pid}.mjs`)
   await writeFile(out, result.outputFiles[0]!.contents)
   try {
