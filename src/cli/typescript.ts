@@ -31,6 +31,10 @@ export async function importTypeScript(file: string): Promise<unknown> {
     target: `node${process.versions.node.split('.')[0]}`,
     packages: 'external',
     sourcemap: 'inline',
+    // As tsx compiles (the tests run ferry under it, and ferry used it before): a checkpoint is
+    // bound to the transform's source text (`checkpointHash`), so both must print it alike.
+    minifyWhitespace: true,
+    keepNames: true,
     logLevel: 'silent',
     plugins: [onlyTypeScriptBundled],
   })
