@@ -8,6 +8,7 @@ import type { ColumnInfo, LogicalType, Row, TableSchema } from '../types.js'
 import { jsonText, narrowInteger, parseJsonText, rowDecoderWith, textLength } from '../values.js'
 import type { Catalog } from '../catalog.js'
 import { sqliteCatalog } from './sqlite-catalog.js'
+import { SqliteReadThread } from './sqlite-read-thread.js'
 import type { SqlConnection } from './sql/sql-source.js'
 import { quoteWith, type SqlSpelling } from './sql/spelling.js'
 
@@ -187,12 +188,20 @@ export class SqliteConnection implements SqlConnection {
   readonly engine = 'sqlite'
   readonly spelling = sqliteSpelling
   #db?: Database.Database
+  /** A source's reads of rows, on a thread of their own (sqlite-read-thread.ts). */
+  readonly #reads?: SqliteReadThread
+  readonly cursor?: (sql: string, params: readonly unknown[], pageRows: () => number) => AsyncIterable<Row[]>
 
   constructor(
     readonly filename: string,
     /** `foreignKeys: false` turns enforcement off (better-sqlite3 turns it on): a whole-database copy checks them after its load. */
     readonly options: { readonly writable: boolean; readonly foreignKeys?: boolean },
-  ) {}
+  ) {
+    if (!options.writable && filename !== ':memory:') {
+      const reads = (this.#reads = new SqliteReadThread(filename))
+      this.cursor = (sql, params, pageRows) => reads.read(sql, params, pageRows)
+    }
+  }
 
   get place(): string {
     return `sqlite file \`${this.filename}\``
@@ -248,5 +257,6 @@ export class SqliteConnection implements SqlConnection {
   async close(): Promise<void> {
     this.#db?.close()
     this.#db = undefined
+    await this.#reads?.close()
   }
 }
