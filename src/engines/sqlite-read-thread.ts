@@ -14,8 +14,9 @@ const driver = createRequire(import.meta.url).resolve('better-sqlite3')
 /**
  * A SQLite source's reads on a thread of their own: better-sqlite3 steps the statement and builds
  * each row synchronously, so on the main thread a read could never overlap the sink's write.
- * Here the thread reads the next page while the pipeline writes this one; the main thread only
- * receives the rows (about a quarter of the CPU of reading them). One thread a file, shared by
+ * Here the thread reads the next page while the pipeline writes this one (src/pipeline.ts reads
+ * ahead); the main thread only receives the rows (about a quarter of the CPU of reading them).
+ * One thread a file, shared by
  * the source connections of a run (the parallel strategy's workers): a thread is a V8 isolate of
  * its own (~30 MB), and more threads than cores buy nothing. It starts at the first read and ends
  * when the last connection using it closes.
@@ -38,9 +39,10 @@ export class SqliteReadThread {
         const reply = await replies.next()
         if ('error' in reply) throw Object.assign(new Error(reply.error.message), reply.error)
         done = reply.done
-        // The next page is read while this one goes down the pipeline.
-        if (!done) worker.postMessage({ type: 'next', id, rows: pageRows() } satisfies ReadRequest)
         if (reply.rows.length) yield reply.rows.map(withBuffers)
+        // Asked when the reader wants the next page, which the pipeline's read-ahead does while it
+        // writes this one; and asked only now, so that the size follows what this page measured.
+        if (!done) worker.postMessage({ type: 'next', id, rows: pageRows() } satisfies ReadRequest)
       }
     } finally {
       replies.stop()
