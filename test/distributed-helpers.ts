@@ -38,6 +38,17 @@ export function startWorker(name: string, queue: string, queueName: string, env:
   }
 }
 
+/**
+ * Whether the worker prints `pattern` within `timeoutMs`: a woken worker learns what happened
+ * while it was stopped at its next step, which may come after the run it was part of has ended.
+ */
+export async function printsWithin(worker: WorkerChild, pattern: RegExp, timeoutMs = 20_000): Promise<boolean> {
+  for (const started = Date.now(); Date.now() - started < timeoutMs; await sleep(100)) {
+    if (pattern.test(worker.output())) return true
+  }
+  return pattern.test(worker.output())
+}
+
 /** A range a worker holds, with at least one committed batch stored in its job. */
 export interface HeldRange {
   readonly index: number

@@ -12,7 +12,7 @@ import type { DistributedSummary } from '../src/distributed/job.js'
 import { ConfigError, KeyError } from '../src/errors.js'
 import { checkTargetKey } from '../src/target-schema.js'
 import type { ColumnInfo } from '../src/types.js'
-import { dropQueue, jobCount, queueHolds, rangeInProgress, removeRangeJob, startWorker, type WorkerChild } from './distributed-helpers.js'
+import { dropQueue, jobCount, printsWithin, queueHolds, rangeInProgress, removeRangeJob, startWorker, type WorkerChild } from './distributed-helpers.js'
 import { runId } from './engines.js'
 import { itemsDb, range, tempDir } from './helpers.js'
 import { runChild } from './kill-helpers.js'
@@ -126,7 +126,7 @@ if (ready) {
       t.is(outcome.code, 0, outcome.output)
       const table = await exact(t, dir, target, outcome.output)
       resumedElsewhere(t, table, held, 'w1')
-      t.regex(workers[0]!.output(), /lock lost|no longer this worker's/, 'the woken worker learnt it lost the range')
+      t.true(await printsWithin(workers[0]!, /lock lost|no longer this worker's/), `the woken worker learnt it lost the range:\n${workers[0]!.output()}`)
     } finally {
       await endAll(workers)
     }

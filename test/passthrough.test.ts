@@ -138,7 +138,9 @@ if (await requireServers('postgres')) {
       const running = runPipeline(testSettings(dir, { source: url, target: url, sourceTable: 'src', targetTable: 'dst', strategy: 'streaming', batchSize: 500, writeMode: 'insert', validate: 'checksum' }))
       let terminated = 0
       for (let i = 0; i < 2000 && terminated === 0; i++) {
-        const [row] = await pgQueryAt(url, [`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE $1 AND application_name = current_setting('application_name') AND (SELECT count(*) FROM dst) > 0`, [pattern]])
+        // Only while the COPY runs: an idle backend still shows its last query, and one terminated
+        // after the last page would fail nothing.
+        const [row] = await pgQueryAt(url, [`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state = 'active' AND query LIKE $1 AND application_name = current_setting('application_name') AND (SELECT count(*) FROM dst) > 0`, [pattern]])
         terminated = Number(row?.n)
       }
       const result = await running
