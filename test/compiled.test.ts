@@ -23,7 +23,7 @@ test('`ferry --help` runs on plain node from dist/, with no TypeScript loader', 
   t.false(stored.some((l) => /tsx|\.ts\b/.test(l)), stored.filter((l) => /tsx|\.ts\b/.test(l)).join('\n'))
 })
 
-test('a .ts pipeline runs under plain node with no loader thread, its imports of ferry’s sources served by the compiled modules in dist/', async (t) => {
+test('a .ts pipeline runs under plain node with no loader thread, its imports of ferry’s sources served by the compiled modules in dist/; compiled modules left by killed runs are removed', async (t) => {
   const dir = tempDir()
   const env = {
     ...process.env,
@@ -33,11 +33,14 @@ test('a .ts pipeline runs under plain node with no loader thread, its imports of
     WORK_DIR: dir,
     NODE_DEBUG: 'esm',
   }
+  // Left by a run killed while importing (no process has a pid above the kernel's pid_max).
+  const stale = join(repo, 'test', 'fixtures', '.compiled-pipeline.ts.ferry-99999999.mjs')
+  writeFileSync(stale, 'throw new Error("stale")\n')
   const { stdout, stderr } = await run(process.execPath, [ferry, join(repo, 'test', 'fixtures', 'compiled-pipeline.ts')], { cwd: dir, env })
   t.regex(stdout + stderr, /SUCCESS: 500 migrated/)
   t.is(readFileSync(join(dir, 'resolved.txt'), 'utf8'), 'true')
   t.false(/tsx/.test(stderr), 'no module of tsx is loaded')
-  t.deepEqual(readdirSync(join(repo, 'test', 'fixtures')).filter((f) => f.includes('.ferry-')), [], 'the compiled module is removed once imported')
+  t.deepEqual(readdirSync(join(repo, 'test', 'fixtures')).filter((f) => f.includes('.ferry-')), [], 'the compiled module is removed once imported, and one a killed run left is removed too')
   t.deepEqual(query(join(dir, 'target.db'), "SELECT count(*) AS n FROM items WHERE name = upper(name)"), [{ n: 500 }])
 })
 

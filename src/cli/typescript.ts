@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { unlink, writeFile } from 'node:fs/promises'
+import { readdir, unlink, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, relative, resolve as resolvePath } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Message, Plugin } from 'esbuild'
@@ -12,7 +12,8 @@ const typeScript = /\.[cm]?tsx?$/
  * Imports a pipeline's own TypeScript file. ferry itself runs as the JavaScript that `npm install`
  * compiles into dist/, so only the pipeline needs compiling: esbuild bundles it and the
  * TypeScript files it imports into one module, written beside it for the moment of its import
- * (so that `import.meta.url` and its packages resolve from its own folder) and removed at once.
+ * (so that `import.meta.url` and its packages resolve from its own folder) and removed at once;
+ * one a killed run left there is removed by the next run of the same pipeline.
  * Every JavaScript import stays an import, and an import of ferry's sources (`../src/index.js`)
  * is sent to the compiled module in dist/, so the pipeline shares the running CLI's modules.
  * Done in this thread: a loader hook (tsx) would keep a second V8 isolate alive for the whole run,
@@ -43,12 +44,33 @@ export async function importTypeScript(file: string): Promise<unknown> {
     })
     // esbuild's service process is not needed again in this run.
     .finally(() => void stop())
-  const out = join(dirname(file), `.${basename(file)}.ferry-${process.pid}.mjs`)
+  const out = join(dirname(file), compiledName(file, process.pid))
+  await removeStale(file)
   await writeFile(out, result.outputFiles[0]!.contents)
   try {
     return await import(pathToFileURL(out).href)
   } finally {
     await unlink(out).catch(() => undefined)
+  }
+}
+
+const compiledName = (file: string, pid: number | string): string => `.${basename(file)}.ferry-${pid}.mjs`
+
+/** Compiled modules left beside the pipeline by runs killed while importing it (kill -9). */
+async function removeStale(file: string): Promise<void> {
+  const names = await readdir(dirname(file)).catch(() => [])
+  for (const name of names) {
+    const pid = name.startsWith(`.${basename(file)}.ferry-`) ? /-(\d+)\.mjs$/.exec(name)?.[1] : undefined
+    if (pid && name === compiledName(file, pid) && !alive(Number(pid))) await unlink(join(dirname(file), name)).catch(() => undefined)
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 
