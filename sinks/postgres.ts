@@ -19,8 +19,6 @@ import { createTableSql, truncateRefused } from '../src/engines/sql/ddl.js'
 import { onConflictUpdate } from '../src/engines/sql/upsert.js'
 import { countRows, lookupRows } from '../src/engines/sql/queries.js'
 import { type FailureKind, messageOf, SinkWriteError } from '../src/errors.js'
-import { faultPoint } from '../src/faults.js'
-import type { RawPage } from '../src/raw.js'
 import type { IndexDefinition, PreparePlan, RawWriter, Sink, SinkOptions, WriteKind, WriteTarget } from '../src/sink.js'
 import type { ColumnInfo, KeyTuple, Row, TableSchema } from '../src/types.js'
 import { checkRows } from '../src/values.js'
@@ -108,11 +106,11 @@ export class PostgresSink implements Sink {
   readonly raw: RawWriter = {
     format: copyTextFormat,
     accepts: acceptsCopyText,
-    write: (target, page, kind) => this.#copyIn(target, kind, page.columns, () => rawChunks(page)),
+    write: (target, text, kind) => this.#copyIn(target, kind, text.columns, () => text.chunks),
   }
 
   /** One transaction: COPY `text` into the table (or, to upsert, into the staging table and from it). */
-  async #copyIn(target: WriteTarget, kind: WriteKind, columns: readonly string[], text: () => Iterable<string | Buffer>): Promise<void> {
+  async #copyIn(target: WriteTarget, kind: WriteKind, columns: readonly string[], text: () => Iterable<string | Buffer> | AsyncIterable<Buffer>): Promise<void> {
     const client = await this.#client()
     const into = kind === 'upsert' ? await this.#stage(client, target) : target.table
     try {
@@ -227,15 +225,6 @@ ORDER BY ic.relname`
 function upsertSql(target: WriteTarget, stage: string): string {
   const names = target.columns.map((c) => quoteIdent(c.name)).join(', ')
   return `INSERT INTO ${quoteIdent(target.table)} (${names}) SELECT ${names} FROM ${quoteIdent(stage)} ${onConflictUpdate(pgSpelling, target.columns, target.key)}`
-}
-
-/** A raw page's text, with the kill tests' crash point halfway through, as `copyText` has. */
-function* rawChunks(page: RawPage): Generator<Buffer> {
-  const half = page.chunks.length >> 1
-  for (let i = 0; i < page.chunks.length; i++) {
-    if (i === half) faultPoint('sink-write')
-    yield page.chunks[i]!
-  }
 }
 
 /** The driver's error with what PostgreSQL says about where it happened (column, COPY line). */

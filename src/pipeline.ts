@@ -10,7 +10,7 @@ import { messageOf } from './errors.js'
 import type { ResolvedSettings } from './config.js'
 import { checkedPages, type Keys } from './key-check.js'
 import type { Sink, WriteTarget } from './sink.js'
-import type { RawPage } from './raw.js'
+import type { ReadingPage } from './raw.js'
 import { type ReadEvents, retryingPages } from './read-retry.js'
 import type { Page, ReadSpec, Source } from './source.js'
 import type { RunError, Stats } from './stats.js'
@@ -70,7 +70,7 @@ export async function runPartition(
     passthrough: s.transform === undefined && conn.source.engine === conn.sink.engine,
   }
   const readSignal = AbortSignal.any([reading.signal, stop.signal])
-  let pages: AsyncIterable<Page | RawPage>
+  let pages: AsyncIterable<Page | ReadingPage>
   if (ctx.raw) {
     const raw = conn.source.raw!
     pages = readWithRetries(ctx, (after) => raw.read({ ...spec, pageSize: s.rawBatchSize ?? s.batchSize, after }), conn.source, spec.after, readSignal)
@@ -105,7 +105,7 @@ export async function runPartition(
 }
 
 /** The partition's read, started again from its last page after a transient failure. */
-function readWithRetries<P extends { readonly position: Json }>(
+function readWithRetries<P extends { readonly position: Json | undefined }>(
   ctx: RunContext,
   read: (after: Json | undefined) => AsyncIterable<P>,
   source: Source,
@@ -132,7 +132,7 @@ async function runStages(
   conn: Connections,
   index: number,
   worker: number,
-  readable: AsyncIterable<Page | RawPage>,
+  readable: AsyncIterable<Page | ReadingPage>,
   signal: AbortSignal,
   inFlight: InFlight,
   repeats: boolean,
@@ -161,7 +161,7 @@ async function runStages(
   }
   const tap = checkpointTap(checkpoint, index)
   if (ctx.raw) {
-    await pipeline(readable as AsyncIterable<RawPage>, writeRawPages(writer), tap, { signal })
+    await pipeline(readable as AsyncIterable<ReadingPage>, writeRawPages(writer), tap, { signal })
     return
   }
   const rows = readable as AsyncIterable<Page>

@@ -31,14 +31,19 @@ export function retryingRead(source: Source, spec: ReadSpec, retry: ReadRetry): 
   return retryingPages((after) => source.read({ ...spec, after }), (err) => source.classify(err), spec.after, retry)
 }
 
-/** `read(after)` with `retryingRead`'s retries, for any pages that report their position (raw ones too). */
-export async function* retryingPages<P extends { readonly position: Json }>(
+/**
+ * `read(after)` with `retryingRead`'s retries, for any pages that report their position. A raw
+ * page may be handed over before it is whole (its position still undefined): when the read fails
+ * before that page is whole, the page is void and the read starts again before it.
+ */
+export async function* retryingPages<P extends { readonly position: Json | undefined }>(
   read: (after: Json | undefined) => AsyncIterable<P>,
   classify: (err: unknown) => FailureKind,
   from: Json | undefined,
   retry: ReadRetry,
 ): AsyncGenerator<P> {
   let after = from
+  let last: P | undefined
   let pages: AsyncIterator<P> | undefined
   try {
     for (;;) {
@@ -51,6 +56,8 @@ export async function* retryingPages<P extends { readonly position: Json }>(
           } catch (err) {
             // A read that threw is over; the next attempt starts a new one from `after`.
             pages = undefined
+            if (last?.position !== undefined) after = last.position
+            last = undefined
             throw err
           }
         },
@@ -68,7 +75,9 @@ export async function* retryingPages<P extends { readonly position: Json }>(
       )
       if (failures > 0) retry.resolved(failures)
       if (next.done) return
-      after = next.value.position
+      // Pages are whole in order: the one before this is, and this one may not be yet.
+      if (last?.position !== undefined) after = last.position
+      last = next.value
       // No catch around it: an error thrown into the generator here is the consumer's, not the read's.
       yield next.value
     }

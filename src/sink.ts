@@ -1,6 +1,6 @@
 import type { SchemaWriter } from './catalog.js'
 import type { FailureKind } from './errors.js'
-import type { RawPage } from './raw.js'
+import type { RawText } from './raw.js'
 import type { ColumnInfo, KeyTuple, Row, TableSchema } from './types.js'
 
 /**
@@ -169,6 +169,9 @@ export interface RawWriter {
    * decoded path would store it (or refused where that would refuse it).
    */
   accepts(from: ColumnInfo, to: ColumnInfo): boolean
-  /** One transaction, as `Sink.write`: resolves when committed, leaves nothing when it rejects. */
-  write(target: WriteTarget, page: RawPage, kind: WriteKind): Promise<void>
+  /**
+   * One transaction, as `Sink.write`: resolves when committed, leaves nothing when it rejects.
+   * The text may still be arriving; it is committed only after its last chunk.
+   */
+  write(target: WriteTarget, text: RawText, kind: WriteKind): Promise<void>
 }

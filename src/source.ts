@@ -1,6 +1,6 @@
 import type { Catalog } from './catalog.js'
 import type { FailureKind } from './errors.js'
-import type { RawPage } from './raw.js'
+import type { ReadingPage } from './raw.js'
 import type { Json, Row, TableSchema } from './types.js'
 
 /**
@@ -97,8 +97,8 @@ export interface RawReader {
   readonly format: string
   /**
    * Pages of at most `spec.pageSize` rows and, but for a single row longer than that,
-   * `spec.pageBytes` bytes. Closes what it holds when abandoned; a failed read may be started
-   * again from the last page's position, as a decoded read may.
+   * `spec.pageBytes` bytes, each handed over as it begins. Closes what it holds when abandoned; a
+   * failed read may be started again from the last whole page's position, as a decoded read may.
    */
-  read(spec: ReadSpec): AsyncIterable<RawPage>
+  read(spec: ReadSpec): AsyncIterable<ReadingPage>
 }

@@ -56,11 +56,11 @@ if (await requireServers('postgres')) {
       const decoded: Json[] = []
       for await (const page of source.read(spec)) decoded.push(page.position)
       const raw: { position: Json; rows: number; bytes: number }[] = []
-      for await (const page of source.raw.read(spec)) raw.push(page)
+      for await (const page of source.raw.read(spec)) raw.push(await page.whole)
       t.deepEqual(raw.map((p) => p.position), decoded)
       t.true(raw.every((p) => p.rows === 500))
       const small: { rows: number; bytes: number }[] = []
-      for await (const page of source.raw.read({ ...spec, pageBytes: 10_000, after: [1000] })) small.push(page)
+      for await (const page of source.raw.read({ ...spec, pageBytes: 10_000, after: [1000] })) small.push(await page.whole)
       t.is(small.reduce((n, p) => n + p.rows, 0), 2000)
       t.true(small.length > 4, `${small.length} pages`)
       // A page ends at the row that reaches the budget: never more than one row past it.
@@ -79,7 +79,7 @@ if (await requireServers('postgres')) {
       const rows = []
       for await (const page of source.read(spec)) rows.push(...page.rows)
       const decoded = []
-      for await (const page of source.raw.read(spec)) decoded.push(...page.decode())
+      for await (const page of source.raw.read(spec)) decoded.push(...(await page.whole).decode())
       t.deepEqual(decoded, rows)
     } finally {
       await source.close()
@@ -150,6 +150,29 @@ if (await requireServers('postgres')) {
       t.deepEqual(await pgQueryAt(url, sameRows), [{ missing: 0, extra: 0 }])
     })
   }
+
+  test('a source backend terminated while a page is written as it is read: that page is void (nothing of it committed, no write failure), the read starts again before it, and the target equals the source', async (t) => {
+    const url = `${await database('terminated_live', 200_000)}&application_name=${run}_live`
+    const dir = tempDir()
+    // One page for the whole table: it is written while it is read, from its first line on.
+    const running = runPipeline(testSettings(dir, { source: url, target: url, sourceTable: 'src', targetTable: 'dst', strategy: 'streaming', batchSize: 200_000, batchBytes: 256 << 20, writeMode: 'insert', validate: 'checksum' }))
+    let terminated = 0
+    for (let i = 0; i < 2000 && terminated === 0; i++) {
+      // Once the target's COPY has begun: the page is then being written, and not yet whole.
+      const [row] = await pgQueryAt(
+        url,
+        `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state = 'active' AND query LIKE 'COPY (SELECT%' AND application_name = current_setting('application_name')
+           AND EXISTS (SELECT FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'COPY "dst"%' AND application_name = current_setting('application_name'))`,
+      )
+      terminated = Number(row?.n)
+    }
+    const result = await running
+    t.is(terminated, 1)
+    t.is(result.status, 'SUCCESS', result.error?.message)
+    t.regex(logOf(dir), /read of `src` failed \(attempt 1\)/)
+    t.notRegex(logOf(dir), /write of \d+ rows to `dst` failed/)
+    t.deepEqual(await pgQueryAt(url, sameRows), [{ missing: 0, extra: 0 }])
+  })
 
   test('the dry run says which path each table takes, for a table it would create and one that exists', async (t) => {
     const url = await database('dry', 10)
