@@ -43,7 +43,12 @@ export async function* retryingPages<P extends { readonly position: Json | undef
   retry: ReadRetry,
 ): AsyncGenerator<P> {
   let after = from
-  let last: P | undefined
+  // The last page, handed over before it was whole; only it is held (not a decoded page's rows).
+  let unsettled: P | undefined
+  const settle = (): void => {
+    if (unsettled?.position !== undefined) after = unsettled.position
+    unsettled = undefined
+  }
   let pages: AsyncIterator<P> | undefined
   try {
     for (;;) {
@@ -56,8 +61,7 @@ export async function* retryingPages<P extends { readonly position: Json | undef
           } catch (err) {
             // A read that threw is over; the next attempt starts a new one from `after`.
             pages = undefined
-            if (last?.position !== undefined) after = last.position
-            last = undefined
+            settle()
             throw err
           }
         },
@@ -75,9 +79,10 @@ export async function* retryingPages<P extends { readonly position: Json | undef
       )
       if (failures > 0) retry.resolved(failures)
       if (next.done) return
-      // Pages are whole in order: the one before this is, and this one may not be yet.
-      if (last?.position !== undefined) after = last.position
-      last = next.value
+      // Pages are whole in order: the one before this is by now.
+      settle()
+      if (next.value.position === undefined) unsettled = next.value
+      else after = next.value.position
       // No catch around it: an error thrown into the generator here is the consumer's, not the read's.
       yield next.value
     }
