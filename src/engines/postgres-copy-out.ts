@@ -13,10 +13,9 @@ type Parser = (text: string) => unknown
 /**
  * PostgreSQL's raw read: one `COPY (SELECT … ORDER BY key) TO STDOUT` per partition, from its
  * position, cut into pages of whole lines. A page is handed over at its first line and filled as
- * the text comes (`ReadingPage`); the next page is read while this one is committed, and no
- * further: memory stays at two pages. Only the key fields of each page's last line are parsed,
- * for its position, with the parsers of the decoded read, so that both paths' positions are the
- * same JSON.
+ * the text comes (`ReadingPage`), the read staying within `readAhead` of the write. Only the key
+ * fields of each page's last line are parsed, for its position, with the parsers of the decoded
+ * read, so that both paths' positions are the same JSON.
  */
 export class CopyOutReader implements RawReader {
   readonly format = copyTextFormat
