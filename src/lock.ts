@@ -1,6 +1,7 @@
-import { link, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname } from 'node:path'
+import { literally, processAlive, removeDeadProcessFiles } from './dead-files.js'
 import { CheckpointWriteError, FerryError, messageOf } from './errors.js'
 
 /** Another run holds the lock of this pipeline's table. Refused before anything moved: exit 2. */
@@ -43,7 +44,7 @@ export async function takeLock(file: string, holder: Omit<LockHolder, 'pid' | 'h
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       }
       const other = await holderOf(file)
-      if (other && (other.host !== mine.host || alive(other.pid))) throw lockedBy(file, other)
+      if (other && (other.host !== mine.host || processAlive(other.pid))) throw lockedBy(file, other)
       // Stale: moved aside atomically, so that of two runs taking it over only one succeeds.
       if (attempt > 2) throw lockedBy(file, other)
       await rename(file, `${file}.stale-${process.pid}`).then(
@@ -58,11 +59,7 @@ export async function takeLock(file: string, holder: Omit<LockHolder, 'pid' | 'h
 
 /** Files of lock takers killed before they removed theirs: `<lock>.<pid>.tmp`, `<lock>.stale-<pid>`. */
 async function removeDeadTemps(file: string): Promise<void> {
-  const left = new RegExp(`^${basename(file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(?:(\\d+)\\.tmp|stale-(\\d+))$`)
-  for (const name of await readdir(dirname(file))) {
-    const pid = Number(left.exec(name)?.slice(1).find(Boolean))
-    if (Number.isInteger(pid) && pid > 0 && !alive(pid)) await rm(join(dirname(file), name), { force: true })
-  }
+  await removeDeadProcessFiles(dirname(file), new RegExp(`^${literally(basename(file))}\\.(?:(\\d+)\\.tmp|stale-(\\d+))$`))
 }
 
 async function release(file: string): Promise<void> {
@@ -75,15 +72,6 @@ async function holderOf(file: string): Promise<LockHolder | undefined> {
     return JSON.parse(await readFile(file, 'utf8')) as LockHolder
   } catch {
     return undefined
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs'
-import { readdir, unlink, writeFile } from 'node:fs/promises'
+import { unlink, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, relative, resolve as resolvePath } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Message, Plugin } from 'esbuild'
+import { literally, removeDeadProcessFiles } from '../dead-files.js'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 const ferrySources = /^(src|sources|sinks|transforms)\/.+\.ts$/
@@ -54,24 +55,11 @@ export async function importTypeScript(file: string): Promise<unknown> {
   }
 }
 
-const compiledName = (file: string, pid: number | string): string => `.${basename(file)}.ferry-${pid}.mjs`
+const compiledName = (file: string, pid: number): string => `.${basename(file)}.ferry-${pid}.mjs`
 
 /** Compiled modules left beside the pipeline by runs killed while importing it (kill -9). */
-async function removeStale(file: string): Promise<void> {
-  const names = await readdir(dirname(file)).catch(() => [])
-  for (const name of names) {
-    const pid = name.startsWith(`.${basename(file)}.ferry-`) ? /-(\d+)\.mjs$/.exec(name)?.[1] : undefined
-    if (pid && name === compiledName(file, pid) && !alive(Number(pid))) await unlink(join(dirname(file), name)).catch(() => undefined)
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
+function removeStale(file: string): Promise<void> {
+  return removeDeadProcessFiles(dirname(file), new RegExp(`^${literally(`.${basename(file)}.ferry-`)}(\\d+)\\.mjs$`))
 }
 
 /** TypeScript is compiled into the bundle; any other file is imported from where it is, ferry's sources from dist/. */

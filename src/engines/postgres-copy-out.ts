@@ -130,7 +130,7 @@ class PagePump {
         }
         if (this.#stopped) throw new Error('the read was abandoned')
       }
-      // COPY's text ends with a newline: the last piece ended its page.
+      // COPY's text ends with a newline, so the page still open holds whole lines: the last page.
       if (this.#live) this.seal(this.#live)
       this.#ended = true
     } catch (err) {
